@@ -1,0 +1,501 @@
+//! Which database to use: parse, validate and redact `DATABASE_URL`.
+//!
+//! The URL is the only place a password enters the program. It is parsed here once; every
+//! value that can be displayed, logged or put into an error carries the redacted form only.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::{Error, Result};
+
+/// The embedded default: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://synthlab.db";
+
+/// The URL forms this crate accepts, quoted in configuration errors.
+pub const ACCEPTED_FORMS: &str = "sqlite://relative.db, sqlite:///absolute/path.db, sqlite::memory:, \
+     postgres://user:password@host:port/database?options, postgresql://…";
+
+const SECRET: &str = "***";
+
+/// A validated database configuration.
+#[derive(Clone)]
+pub enum DatabaseConfig {
+    /// The legacy SQLite store.
+    Sqlite(SqliteConfig),
+    /// PostgreSQL.
+    Postgres(PostgresConfig),
+}
+
+/// Which backend a configuration names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    /// The legacy SQLite store.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl BackendKind {
+    /// `sqlite` or `postgres`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendKind::Sqlite => "sqlite",
+            BackendKind::Postgres => "postgres",
+        }
+    }
+}
+
+impl fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where the SQLite database lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SqliteLocation {
+    /// A file (created if missing).
+    File(PathBuf),
+    /// A private in-memory database (one connection; gone when the store is dropped).
+    Memory,
+}
+
+/// SQLite settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteConfig {
+    /// The database.
+    pub location: SqliteLocation,
+    /// How long a statement waits for another process's lock before failing
+    /// (`?busy_timeout_ms=`, default 5000).
+    pub busy_timeout: Duration,
+    /// How many read connections run beside the one writer (`?max_readers=`, default 4).
+    pub max_readers: usize,
+}
+
+/// PostgreSQL settings; the password never leaves this struct except to the driver.
+#[derive(Clone)]
+pub struct PostgresConfig {
+    pub(crate) driver: tokio_postgres::Config,
+    /// Maximum number of pooled connections (`?pool_max_size=`, default 16).
+    pub pool_max_size: usize,
+    /// How long a call waits for a free pooled connection (`?pool_timeout=` seconds, default 30).
+    pub pool_timeout: Duration,
+    redacted: String,
+}
+
+impl PostgresConfig {
+    /// The URL with its password replaced by `***`.
+    pub fn redacted_url(&self) -> &str {
+        &self.redacted
+    }
+
+    /// The connection settings for the driver (the password is inside: never print it).
+    pub fn driver_config(&self) -> &tokio_postgres::Config {
+        &self.driver
+    }
+
+    /// The database name (`postgres` when the URL names none).
+    pub fn dbname(&self) -> &str {
+        self.driver.get_dbname().unwrap_or("postgres")
+    }
+
+    /// Sets the server-side `options` (for example `-c search_path=…`).
+    pub fn set_options(&mut self, options: &str) {
+        self.driver.options(options);
+    }
+
+    /// The same server and credentials with another database name.
+    pub fn with_dbname(&self, dbname: &str) -> PostgresConfig {
+        let mut copy = self.clone();
+        copy.driver.dbname(dbname);
+        let (base, query) = match self.redacted.split_once('?') {
+            Some((base, query)) => (base, Some(query)),
+            None => (self.redacted.as_str(), None),
+        };
+        let base = match base.rfind('/') {
+            Some(slash) if slash > base.find("://").map_or(0, |p| p + 2) => &base[..slash],
+            _ => base,
+        };
+        copy.redacted = match query {
+            Some(query) => format!("{base}/{dbname}?{query}"),
+            None => format!("{base}/{dbname}"),
+        };
+        copy
+    }
+}
+
+impl fmt::Debug for PostgresConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresConfig")
+            .field("url", &self.redacted)
+            .field("pool_max_size", &self.pool_max_size)
+            .field("pool_timeout", &self.pool_timeout)
+            .finish()
+    }
+}
+
+impl fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseConfig::Sqlite(c) => f.debug_tuple("Sqlite").field(c).finish(),
+            DatabaseConfig::Postgres(c) => f.debug_tuple("Postgres").field(c).finish(),
+        }
+    }
+}
+
+impl fmt::Display for DatabaseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted_url())
+    }
+}
+
+impl DatabaseConfig {
+    /// Which backend this configuration selects.
+    pub fn backend(&self) -> BackendKind {
+        match self {
+            DatabaseConfig::Sqlite(_) => BackendKind::Sqlite,
+            DatabaseConfig::Postgres(_) => BackendKind::Postgres,
+        }
+    }
+
+    /// The URL with any password replaced by `***`; safe to print and log.
+    pub fn redacted_url(&self) -> String {
+        match self {
+            DatabaseConfig::Sqlite(c) => match &c.location {
+                SqliteLocation::Memory => "sqlite::memory:".to_owned(),
+                SqliteLocation::File(path) if path.is_absolute() => {
+                    format!("sqlite://{}", path.display())
+                }
+                SqliteLocation::File(path) => format!("sqlite://{}", path.display()),
+            },
+            DatabaseConfig::Postgres(c) => c.redacted.clone(),
+        }
+    }
+
+    /// A SQLite configuration for a file path with default settings.
+    pub fn sqlite_file(path: impl Into<PathBuf>) -> Self {
+        DatabaseConfig::Sqlite(SqliteConfig {
+            location: SqliteLocation::File(path.into()),
+            busy_timeout: Duration::from_millis(5000),
+            max_readers: 4,
+        })
+    }
+
+    /// Chooses the database: `explicit` (the `--database-url` flag), else env `DATABASE_URL`,
+    /// else legacy env `SYNTHLAB_DB_PATH` (a SQLite file path), else the same two names in
+    /// `./.env`, else [`DEFAULT_DATABASE_URL`]. Returns the configuration and where it came from.
+    ///
+    /// # Errors
+    /// [`crate::ErrorKind::Config`] when the chosen value is not an accepted URL.
+    pub fn resolve(explicit: Option<&str>) -> Result<(DatabaseConfig, &'static str)> {
+        let dotenv = read_dotenv();
+        let lookup = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .map(|v| (v, false))
+                .or_else(|| dotenv.get(name).cloned().map(|v| (v, true)))
+        };
+        if let Some(url) = explicit {
+            return Ok((url.parse()?, "--database-url"));
+        }
+        if let Some((url, from_file)) = lookup("DATABASE_URL") {
+            let origin = if from_file { ".env DATABASE_URL" } else { "DATABASE_URL" };
+            return Ok((url.parse()?, origin));
+        }
+        if let Some((path, from_file)) = lookup("SYNTHLAB_DB_PATH") {
+            let origin = if from_file {
+                ".env SYNTHLAB_DB_PATH"
+            } else {
+                "SYNTHLAB_DB_PATH"
+            };
+            return Ok((DatabaseConfig::sqlite_file(path), origin));
+        }
+        Ok((DEFAULT_DATABASE_URL.parse()?, "default"))
+    }
+}
+
+/// Reads `./.env` if present, without touching the process environment.
+fn read_dotenv() -> HashMap<String, String> {
+    dotenvy::from_filename_iter(".env")
+        .map(|iter| iter.filter_map(|item| item.ok()).collect())
+        .unwrap_or_default()
+}
+
+impl FromStr for DatabaseConfig {
+    type Err = Error;
+
+    fn from_str(raw: &str) -> Result<Self> {
+        let raw = raw.trim();
+        let scheme = raw.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+        match scheme.as_deref() {
+            Some("sqlite") => parse_sqlite(raw),
+            Some("postgres" | "postgresql") => parse_postgres(raw),
+            _ => Err(Error::config(format!(
+                "unsupported database URL '{}': accepted forms are {ACCEPTED_FORMS}",
+                redact_url(raw)
+            ))),
+        }
+    }
+}
+
+fn config_error(raw: &str, why: impl fmt::Display) -> Error {
+    Error::config(format!(
+        "malformed database URL '{}': {why} (accepted forms: {ACCEPTED_FORMS})",
+        redact_url(raw)
+    ))
+}
+
+fn parse_sqlite(raw: &str) -> Result<DatabaseConfig> {
+    let rest = &raw["sqlite:".len()..];
+    let (target, query) = match rest.split_once('?') {
+        Some((target, query)) => (target, Some(query)),
+        None => (rest, None),
+    };
+    let location = if target == ":memory:" || target == "//:memory:" {
+        SqliteLocation::Memory
+    } else if let Some(path) = target.strip_prefix("//") {
+        if path.is_empty() {
+            return Err(config_error(raw, "the SQLite URL names no file"));
+        }
+        SqliteLocation::File(PathBuf::from(path))
+    } else {
+        return Err(config_error(
+            raw,
+            "a SQLite URL starts with sqlite:// or is sqlite::memory:",
+        ));
+    };
+    let mut config = SqliteConfig {
+        location,
+        busy_timeout: Duration::from_millis(5000),
+        max_readers: 4,
+    };
+    for (key, value) in query.map(parse_query).unwrap_or_default() {
+        match key.as_str() {
+            "busy_timeout_ms" => config.busy_timeout = Duration::from_millis(parse_number(raw, &key, &value)?),
+            "max_readers" => config.max_readers = parse_number(raw, &key, &value)? as usize,
+            _ => {
+                return Err(config_error(
+                    raw,
+                    format!("unknown SQLite option '{key}' (known: busy_timeout_ms, max_readers)"),
+                ));
+            }
+        }
+    }
+    Ok(DatabaseConfig::Sqlite(config))
+}
+
+fn parse_postgres(raw: &str) -> Result<DatabaseConfig> {
+    let url = url::Url::parse(raw).map_err(|e| config_error(raw, e))?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(config_error(raw, "a PostgreSQL URL needs a host"));
+    }
+    let mut pool_max_size = 16usize;
+    let mut pool_timeout = Duration::from_secs(30);
+    let mut has_connect_timeout = false;
+    let mut driver_query: Vec<(String, String)> = Vec::new();
+    for (key, value) in url.query_pairs() {
+        let (key, value) = (key.into_owned(), value.into_owned());
+        match key.as_str() {
+            "pool_max_size" => pool_max_size = parse_number(raw, &key, &value)? as usize,
+            "pool_timeout" => pool_timeout = Duration::from_secs(parse_number(raw, &key, &value)?),
+            "connect_timeout" => {
+                has_connect_timeout = true;
+                driver_query.push((key, value));
+            }
+            "sslmode" => match value.as_str() {
+                "disable" | "prefer" | "require" => driver_query.push((key, value)),
+                other => {
+                    return Err(config_error(
+                        raw,
+                        format!("unsupported sslmode '{other}' (supported: disable, prefer, require)"),
+                    ));
+                }
+            },
+            "application_name"
+            | "options"
+            | "keepalives"
+            | "keepalives_idle"
+            | "target_session_attrs"
+            | "user"
+            | "dbname"
+            | "host"
+            | "port"
+            | "password" => driver_query.push((key, value)),
+            _ => {
+                return Err(config_error(
+                    raw,
+                    format!(
+                        "unknown PostgreSQL option '{key}' (known: sslmode, connect_timeout, pool_max_size, \
+                         pool_timeout, application_name, options)"
+                    ),
+                ));
+            }
+        }
+    }
+    if pool_max_size == 0 {
+        return Err(config_error(raw, "pool_max_size must be at least 1"));
+    }
+    let mut driver_url = url.clone();
+    driver_url
+        .set_scheme("postgres")
+        .map_err(|_| config_error(raw, "bad scheme"))?;
+    {
+        let mut pairs = driver_url.query_pairs_mut();
+        pairs.clear();
+        for (k, v) in &driver_query {
+            pairs.append_pair(k, v);
+        }
+        if !has_connect_timeout {
+            pairs.append_pair("connect_timeout", "10");
+        }
+    }
+    if driver_query.is_empty() && has_connect_timeout {
+        driver_url.set_query(None);
+    }
+    let driver = tokio_postgres::Config::from_str(driver_url.as_str()).map_err(|e| config_error(raw, e))?;
+    Ok(DatabaseConfig::Postgres(PostgresConfig {
+        driver,
+        pool_max_size,
+        pool_timeout,
+        redacted: redact_url(raw),
+    }))
+}
+
+fn parse_query(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) => (k.to_owned(), v.to_owned()),
+            None => (pair.to_owned(), String::new()),
+        })
+        .collect()
+}
+
+fn parse_number(raw: &str, key: &str, value: &str) -> Result<u64> {
+    value
+        .parse::<u64>()
+        .map_err(|_| config_error(raw, format!("option '{key}' must be a whole number, got '{value}'")))
+}
+
+/// Replaces the password of a URL (in the user-info part and in a `password=` query
+/// parameter) with `***`. Works on malformed URLs too, so errors can quote what was given.
+pub fn redact_url(raw: &str) -> String {
+    let mut out = raw.to_owned();
+    if let Some(scheme_end) = out.find("://") {
+        let authority_start = scheme_end + 3;
+        let authority_end = out[authority_start..]
+            .find(['/', '?', '#'])
+            .map_or(out.len(), |i| authority_start + i);
+        if let Some(at) = out[authority_start..authority_end].rfind('@') {
+            let userinfo_end = authority_start + at;
+            if let Some(colon) = out[authority_start..userinfo_end].find(':') {
+                out.replace_range(authority_start + colon + 1..userinfo_end, SECRET);
+            }
+        }
+    }
+    if let Some(query_start) = out.find('?') {
+        let (base, query) = out.split_at(query_start + 1);
+        let redacted: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}={SECRET}"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        out = format!("{base}{}", redacted.join("&"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_forms_are_accepted() {
+        let rel: DatabaseConfig = "sqlite://relative.db".parse().expect("relative");
+        let abs: DatabaseConfig = "sqlite:///tmp/abs.db".parse().expect("absolute");
+        let mem: DatabaseConfig = "sqlite::memory:".parse().expect("memory");
+        match (rel, abs, mem) {
+            (DatabaseConfig::Sqlite(r), DatabaseConfig::Sqlite(a), DatabaseConfig::Sqlite(m)) => {
+                assert_eq!(r.location, SqliteLocation::File("relative.db".into()));
+                assert_eq!(a.location, SqliteLocation::File("/tmp/abs.db".into()));
+                assert_eq!(m.location, SqliteLocation::Memory);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn postgres_forms_and_options_are_accepted() {
+        for url in [
+            "postgres://u:pw@localhost:5432/db",
+            "postgresql://u@localhost/db?sslmode=disable&connect_timeout=2&pool_max_size=4&pool_timeout=3",
+        ] {
+            let config: DatabaseConfig = url.parse().expect(url);
+            assert_eq!(config.backend(), BackendKind::Postgres);
+        }
+        let DatabaseConfig::Postgres(pg) = "postgresql://u@h/db?pool_max_size=4&pool_timeout=3"
+            .parse()
+            .expect("pg")
+        else {
+            panic!("not postgres")
+        };
+        assert_eq!(pg.pool_max_size, 4);
+        assert_eq!(pg.pool_timeout, Duration::from_secs(3));
+        assert_eq!(pg.driver.get_connect_timeout(), Some(&Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn unknown_scheme_is_a_config_error_naming_the_accepted_forms() {
+        let err = "mysql://x".parse::<DatabaseConfig>().expect_err("refused");
+        assert_eq!(err.kind(), crate::ErrorKind::Config);
+        assert!(err.to_string().contains("sqlite://"), "{err}");
+        assert!(err.to_string().contains("postgres://"), "{err}");
+        for bad in [
+            "",
+            "synthlab.db",
+            "sqlite:/x",
+            "postgres://",
+            "postgres://h/db?bogus=1",
+            "postgres://h/db?sslmode=maybe",
+        ] {
+            let err = bad.parse::<DatabaseConfig>().expect_err(bad);
+            assert_eq!(err.kind(), crate::ErrorKind::Config, "{bad}");
+        }
+    }
+
+    #[test]
+    fn password_never_appears_in_display_debug_or_errors() {
+        let url = "postgres://user:hunter2@127.0.0.1:5432/db?password=hunter2";
+        let config: DatabaseConfig = url.parse().expect("valid");
+        for shown in [config.to_string(), format!("{config:?}"), config.redacted_url()] {
+            assert!(!shown.contains("hunter2"), "{shown}");
+            assert!(shown.contains("***"), "{shown}");
+        }
+        for bad in [
+            "postgres://user:hunter2@/db?x=1",
+            "postgres://user:hunter2@h/db?bogus=1",
+            "mysql://user:hunter2@h/db",
+        ] {
+            let err = bad.parse::<DatabaseConfig>().expect_err(bad);
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+            assert!(!format!("{err:?}").contains("hunter2"), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn with_dbname_swaps_the_database() {
+        let DatabaseConfig::Postgres(pg) = "postgres://u:pw@h:1/one?sslmode=disable".parse().expect("pg") else {
+            panic!("not postgres")
+        };
+        let two = pg.with_dbname("two");
+        assert_eq!(two.dbname(), "two");
+        assert_eq!(two.redacted_url(), "postgres://u:***@h:1/two?sslmode=disable");
+    }
+}

@@ -1,0 +1,31 @@
+//! # synthlab-db
+//!
+//! The data layer of the SynthLab research application: one repository trait per table
+//! group, each implemented twice — over the legacy SQLite store (rusqlite) and over
+//! PostgreSQL (tokio-postgres + deadpool) — chosen at run time from the scheme of
+//! `DATABASE_URL`. A caller cannot tell which backend answered.
+//!
+//! ```no_run
+//! # async fn demo() -> synthlab_db::Result<()> {
+//! use synthlab_db::{Store, model::NewExperiment, model::PageRequest};
+//! let store = Store::connect_url("sqlite://synthlab.db").await?;
+//! let created = store.experiments().create(&NewExperiment::new("Checkout", "One-click wins")).await?;
+//! let page = store.experiments().list(PageRequest::first(20)?).await?;
+//! assert!(page.items.iter().any(|e| e.id == created.id));
+//! # Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs, unreachable_pub)]
+
+mod backend;
+pub mod config;
+mod error;
+pub mod model;
+pub mod repo;
+pub mod schema;
+mod store;
+
+pub use config::{BackendKind, DatabaseConfig};
+pub use error::{Error, ErrorKind, Result};
+pub use store::{ConnectOptions, Store};

@@ -1,0 +1,73 @@
+//! The data model: plain structs with serde, one file per area, no SQL.
+//!
+//! JSON columns are [`serde_json::Value`]; timestamps are [`Timestamp`]; enumerated columns
+//! are Rust enums whose text is the legacy string stored in the database.
+
+/// Defines an enum stored as one of a fixed set of legacy strings.
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The legacy string stored in the database.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = crate::Error;
+
+            fn from_str(text: &str) -> crate::Result<Self> {
+                match text {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(crate::Error::invalid_input(format!(
+                        "unknown {} '{}' (expected one of: {})",
+                        stringify!($name),
+                        other,
+                        [$($text),+].join(", ")
+                    ))),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+mod analysis;
+mod document;
+mod experiment;
+pub mod id;
+mod insight;
+mod page;
+mod research;
+mod simulation;
+mod synth;
+mod time;
+
+pub use analysis::*;
+pub use document::*;
+pub use experiment::*;
+pub use insight::*;
+pub use page::*;
+pub use research::*;
+pub use simulation::*;
+pub use synth::*;
+pub use time::{Timestamp, now, parse_legacy, to_canonical, truncate};
+
+mod exploration;
+pub use exploration::*;

@@ -1,0 +1,40 @@
+//! [`SynthRepository`]: synthetic personas, with a structured search.
+
+use async_trait::async_trait;
+
+use crate::Result;
+use crate::model::{NewSynth, Page, PageRequest, Synth, SynthSearch, SynthSort};
+
+/// Synths (`synths`).
+#[async_trait]
+pub trait SynthRepository: Send + Sync {
+    /// Creates a synth.
+    ///
+    /// # Errors
+    /// Conflict when the id exists; ForeignKey when the group does not exist.
+    async fn create(&self, new: &NewSynth) -> Result<Synth>;
+
+    /// The synth with this id, or `None`.
+    async fn get(&self, id: &str) -> Result<Option<Synth>>;
+
+    /// All synths in the given order (ties by id ascending).
+    ///
+    /// # Errors
+    /// InvalidInput for a bad page.
+    async fn list(&self, sort: SynthSort, page: PageRequest) -> Result<Page<Synth>>;
+
+    /// The synths of a group, newest first (ties by id).
+    ///
+    /// # Errors
+    /// InvalidInput for a bad page.
+    async fn list_by_group(&self, group_id: &str, page: PageRequest) -> Result<Page<Synth>>;
+
+    /// Synths matching every criterion of `search` (replaces the legacy raw `where_clause`).
+    ///
+    /// # Errors
+    /// InvalidInput for a bad page or filter; caller text never reaches SQL.
+    async fn search(&self, search: &SynthSearch, page: PageRequest) -> Result<Page<Synth>>;
+
+    /// Deletes a synth; returns whether it existed.
+    async fn delete(&self, id: &str) -> Result<bool>;
+}

@@ -1,0 +1,259 @@
+//! The parity harness: every case runs once per backend against a fresh, migrated database.
+//!
+//! - SQLite: a new file in a temporary directory.
+//! - PostgreSQL: a new schema in the database `synthlab_parity`, created once with an ICU
+//!   collation (`en-US`) so that the text-order trap is always exercised. The server comes
+//!   from `PARITY_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`). If it
+//!   cannot be reached the case FAILS with instructions; nothing is ever skipped.
+
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::ops::Deref;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use synthlab_db::config::PostgresConfig;
+use synthlab_db::{BackendKind, DatabaseConfig, Store};
+
+/// The result type of a case body.
+pub type CaseResult = anyhow::Result<()>;
+
+/// Default server of the parity suite.
+pub const DEFAULT_PARITY_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+/// The database holding the per-test schemas.
+pub const PARITY_DATABASE: &str = "synthlab_parity";
+
+/// One case's database: the store plus what a case needs to reach beneath it.
+pub struct TestDb {
+    /// The store under test.
+    pub store: Store,
+    /// SQLite: the database file.
+    pub sqlite_path: Option<std::path::PathBuf>,
+    /// PostgreSQL: the per-test configuration (search_path set to the test schema).
+    pub pg_config: Option<PostgresConfig>,
+    /// PostgreSQL: the schema name.
+    pub pg_schema: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Deref for TestDb {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        &self.store
+    }
+}
+
+impl TestDb {
+    /// Which backend this case runs on.
+    pub fn kind(&self) -> BackendKind {
+        self.store.backend()
+    }
+
+    /// Runs raw SQL beneath the repositories (to plant legacy-shaped data): `sqlite_sql` on
+    /// SQLite, `pg_sql` on PostgreSQL.
+    pub async fn raw(&self, sqlite_sql: &str, pg_sql: &str) -> anyhow::Result<()> {
+        match self.kind() {
+            BackendKind::Sqlite => {
+                let path = self.sqlite_path.clone().expect("sqlite path");
+                let sql = sqlite_sql.to_owned();
+                tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+                    let conn = rusqlite::Connection::open(path)?;
+                    conn.pragma_update(None, "foreign_keys", "ON")?;
+                    conn.execute_batch(&sql)?;
+                    Ok(())
+                })
+                .await??;
+            }
+            BackendKind::Postgres => {
+                let client = connect(self.pg_config.as_ref().expect("pg config")).await?;
+                client.batch_execute(pg_sql).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn connect(config: &PostgresConfig) -> anyhow::Result<tokio_postgres::Client> {
+    let (client, connection) = config.driver_config().connect(tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    Ok(client)
+}
+
+/// A fresh SQLite store in its own temporary directory.
+pub async fn sqlite_db() -> TestDb {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("parity.db");
+    let store = Store::connect(&DatabaseConfig::sqlite_file(&path))
+        .await
+        .expect("SQLite store connects and migrates");
+    TestDb {
+        store,
+        sqlite_path: Some(path),
+        pg_config: None,
+        pg_schema: None,
+        _dir: Some(dir),
+    }
+}
+
+fn parity_server() -> PostgresConfig {
+    let url = std::env::var("PARITY_DATABASE_URL").unwrap_or_else(|_| DEFAULT_PARITY_URL.to_owned());
+    match url.parse::<DatabaseConfig>() {
+        Ok(DatabaseConfig::Postgres(pg)) => pg,
+        Ok(_) => panic!("PARITY_DATABASE_URL must be a postgres:// URL"),
+        Err(err) => panic!("PARITY_DATABASE_URL is invalid: {err}"),
+    }
+}
+
+fn unreachable(server: &PostgresConfig, err: impl std::fmt::Display) -> ! {
+    panic!(
+        "\n\nPARITY SUITE: PostgreSQL is unreachable at {} ({err}).\n\
+         Set PARITY_DATABASE_URL to a reachable server, or start one:\n  \
+         this machine: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n  \
+         elsewhere:    make pg-start   (a throwaway cluster from the local PostgreSQL binaries)\n\
+         The parity suite never skips PostgreSQL cases.\n",
+        server.redacted_url()
+    )
+}
+
+/// Creates the ICU-collated parity database if missing (tolerating concurrent creators)
+/// and drops schemas left behind by test processes that no longer exist.
+async fn ensure_parity_database(server: &PostgresConfig) -> tokio_postgres::Client {
+    let admin = match connect(server).await {
+        Ok(client) => client,
+        Err(err) => unreachable(server, err),
+    };
+    let exists = admin
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&PARITY_DATABASE])
+        .await
+        .expect("query pg_database")
+        .is_some();
+    if !exists {
+        let created = admin
+            .batch_execute(&format!(
+                "CREATE DATABASE {PARITY_DATABASE} TEMPLATE template0 ENCODING 'UTF8' \
+                 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"
+            ))
+            .await;
+        if let Err(err) = created {
+            let raced = err.code().is_some_and(|c| c.code() == "42P04" || c.code() == "23505");
+            assert!(raced, "cannot create the parity database: {err}");
+        }
+    }
+    let parity = server.with_dbname(PARITY_DATABASE);
+    let client = connect(&parity).await.unwrap_or_else(|err| unreachable(&parity, err));
+    sweep_stale_schemas(&client).await;
+    client
+}
+
+async fn sweep_stale_schemas(client: &tokio_postgres::Client) {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    if SWEPT.is_completed() {
+        return;
+    }
+    SWEPT.call_once(|| {});
+    let rows = client
+        .query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'pt\\_%'", &[])
+        .await
+        .unwrap_or_default();
+    for row in rows {
+        let name: String = row.get(0);
+        let pid = name.split('_').nth(1).and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists()) {
+            let _ = client
+                .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))
+                .await;
+        }
+    }
+}
+
+/// A fresh PostgreSQL store in its own schema of the ICU-collated parity database.
+pub async fn postgres_db() -> TestDb {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let server = parity_server();
+    let client = ensure_parity_database(&server).await;
+    let schema = format!("pt_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+    client
+        .batch_execute(&format!("CREATE SCHEMA \"{schema}\""))
+        .await
+        .expect("create test schema");
+    let config = search_path_config(&server, &schema);
+    let store = Store::connect(&DatabaseConfig::Postgres(config.clone()))
+        .await
+        .unwrap_or_else(|err| unreachable(&server, err));
+    TestDb {
+        store,
+        sqlite_path: None,
+        pg_config: Some(config),
+        pg_schema: Some(schema),
+        _dir: None,
+    }
+}
+
+fn search_path_config(server: &PostgresConfig, schema: &str) -> PostgresConfig {
+    let mut config = server.with_dbname(PARITY_DATABASE);
+    config.set_options(&format!("-c search_path={schema}"));
+    config
+}
+
+/// Drops a PostgreSQL test schema after a case passed (failed cases keep theirs for
+/// inspection until the next run sweeps them).
+pub async fn drop_schema(db: &TestDb) {
+    if let (Some(config), Some(schema)) = (&db.pg_config, &db.pg_schema) {
+        if let Ok(client) = connect(config).await {
+            let _ = client
+                .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+                .await;
+        }
+    }
+}
+
+/// Runs one case body on one backend.
+pub async fn run<F, Fut>(kind: BackendKind, case: F)
+where
+    F: FnOnce(TestDb) -> Fut,
+    Fut: Future<Output = (TestDb, CaseResult)>,
+{
+    let db = match kind {
+        BackendKind::Sqlite => sqlite_db().await,
+        BackendKind::Postgres => postgres_db().await,
+    };
+    let (db, result) = case(db).await;
+    if let Err(err) = result {
+        panic!("case failed on {kind}: {err:#}");
+    }
+    drop_schema(&db).await;
+}
+
+/// Writes a case once and expands it into `<case>::sqlite` and `<case>::postgres` tests
+/// (the PostgreSQL half with `--features parity`).
+#[macro_export]
+macro_rules! parity {
+    ($name:ident, |$db:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn case($db: &$crate::harness::TestDb) -> $crate::harness::CaseResult $body
+
+            #[cfg(feature = "sqlite")]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $crate::harness::run(synthlab_db::BackendKind::Sqlite, |db| async move {
+                    let result = case(&db).await;
+                    (db, result)
+                })
+                .await;
+            }
+
+            #[cfg(feature = "parity")]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                $crate::harness::run(synthlab_db::BackendKind::Postgres, |db| async move {
+                    let result = case(&db).await;
+                    (db, result)
+                })
+                .await;
+            }
+        }
+    };
+}
