@@ -16,11 +16,26 @@ use crate::backend::sqlite::{self, SqliteDb};
 pub struct ConnectOptions {
     /// Apply pending migrations before handing out repositories (default true).
     pub migrate: bool,
+    /// Create a missing SQLite file (default true); when false a missing file is NotFound.
+    pub create_if_missing: bool,
 }
 
 impl Default for ConnectOptions {
     fn default() -> Self {
-        ConnectOptions { migrate: true }
+        ConnectOptions {
+            migrate: true,
+            create_if_missing: true,
+        }
+    }
+}
+
+impl ConnectOptions {
+    /// Inspect only: no migration, no file creation.
+    pub fn read_only_inspection() -> Self {
+        ConnectOptions {
+            migrate: false,
+            create_if_missing: false,
+        }
     }
 }
 
@@ -29,6 +44,26 @@ enum Backend {
     #[cfg(feature = "sqlite")]
     Sqlite(SqliteDb),
     Postgres(PgDb),
+}
+
+impl Repositories {
+    fn for_backend(backend: &Backend) -> Self {
+        match backend {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(db) => Repositories::sqlite(db),
+            Backend::Postgres(db) => Repositories::postgres(db),
+        }
+    }
+}
+
+/// The error of a call inside a unit of work that an earlier failed call aborted.
+pub(crate) fn aborted_unit_of_work() -> Error {
+    Error::other("unit of work aborted by an earlier failed call; it was rolled back")
+}
+
+/// The error of starting a unit of work inside another.
+pub(crate) fn nested_unit_of_work() -> Error {
+    Error::invalid_input("nested units of work are not supported: call repositories on the outer unit's store")
 }
 
 /// Declares the repositories once: the struct holding them, their construction per backend,
@@ -114,7 +149,7 @@ impl Store {
     pub async fn connect_with(config: &DatabaseConfig, options: ConnectOptions) -> Result<Store> {
         let backend = match config {
             #[cfg(feature = "sqlite")]
-            DatabaseConfig::Sqlite(sqlite) => Backend::Sqlite(SqliteDb::connect(sqlite, options.migrate).await?),
+            DatabaseConfig::Sqlite(sqlite) => Backend::Sqlite(SqliteDb::connect(sqlite, options).await?),
             #[cfg(not(feature = "sqlite"))]
             DatabaseConfig::Sqlite(_) => {
                 return Err(Error::config(
@@ -123,17 +158,56 @@ impl Store {
             }
             DatabaseConfig::Postgres(pg) => Backend::Postgres(PgDb::connect(pg, options.migrate).await?),
         };
-        let repositories = match &backend {
-            #[cfg(feature = "sqlite")]
-            Backend::Sqlite(db) => Repositories::sqlite(db),
-            Backend::Postgres(db) => Repositories::postgres(db),
-        };
+        let repositories = Repositories::for_backend(&backend);
         tracing::info!(backend = %config.backend(), url = %config.redacted_url(), "store connected");
         Ok(Store {
             config: config.clone(),
             backend,
             repositories,
         })
+    }
+
+    /// Runs `work` as one unit of work: every repository call made through the `&Store` it
+    /// receives runs in one transaction, committed when `work` returns `Ok` and rolled back
+    /// when it returns `Err`, panics or is cancelled. After a failed call inside the unit,
+    /// later calls fail too (PostgreSQL aborts the transaction; SQLite is made to match) and
+    /// the unit rolls back even if `work` returns `Ok`.
+    ///
+    /// On SQLite the unit holds the single writer (`BEGIN IMMEDIATE`): other writers of this
+    /// store wait until it ends. Keep units short.
+    ///
+    /// # Errors
+    /// InvalidInput when called inside a unit of work (nesting is refused, never flattened);
+    /// the error of `work`; Other ("unit of work aborted") when `work` swallowed an error.
+    pub async fn transaction<T>(&self, work: impl AsyncFnOnce(&Store) -> Result<T>) -> Result<T> {
+        let tx_backend = match &self.backend {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(db) => Backend::Sqlite(db.begin().await?),
+            Backend::Postgres(db) => Backend::Postgres(db.begin().await?),
+        };
+        let tx_store = Store {
+            config: self.config.clone(),
+            repositories: Repositories::for_backend(&tx_backend),
+            backend: tx_backend,
+        };
+        let outcome = work(&tx_store).await;
+        let finished = match &tx_store.backend {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(db) => db.finish(outcome.is_ok()).await,
+            Backend::Postgres(db) => db.finish(outcome.is_ok()).await,
+        };
+        let value = outcome?;
+        finished?;
+        Ok(value)
+    }
+
+    /// Whether this store is the view of an open unit of work.
+    pub fn in_transaction(&self) -> bool {
+        match &self.backend {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(db) => db.in_unit_of_work(),
+            Backend::Postgres(db) => db.in_unit_of_work(),
+        }
     }
 
     /// Which backend answers.

@@ -6,3 +6,4 @@ mod harness;
 mod support;
 
 mod experiments;
+mod unit_of_work;

@@ -8,9 +8,13 @@ pub(crate) mod row;
 mod synth;
 mod synth_group;
 
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{ClientWrapper, Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
@@ -25,10 +29,63 @@ use crate::{Error, ErrorKind, Result};
 /// A statement parameter.
 pub(crate) type Param<'a> = &'a (dyn ToSql + Sync);
 
-/// Handle on a PostgreSQL pool; cheap to clone.
+/// Handle on a PostgreSQL pool; cheap to clone. Inside a unit of work (`tx` set) every call
+/// runs on the one pooled connection that holds the transaction.
 #[derive(Clone)]
 pub(crate) struct PgDb {
     pool: Pool,
+    tx: Option<Arc<PgTx>>,
+}
+
+/// The connection held by an open unit of work (inside `BEGIN`).
+struct PgTx {
+    client: Arc<Mutex<Option<Object>>>,
+    poisoned: AtomicBool,
+}
+
+impl Drop for PgTx {
+    fn drop(&mut self) {
+        // Dropped without commit or rollback (a panic, a cancelled future): detach the
+        // connection from the pool so its open transaction can never be reused; closing it
+        // makes the server roll the transaction back.
+        if let Ok(mut slot) = self.client.try_lock() {
+            if let Some(object) = slot.take() {
+                drop(Object::take(object));
+            }
+        }
+    }
+}
+
+/// A connection for one call: pooled, or the unit of work's.
+pub(crate) enum PgClient {
+    Pooled(Object),
+    InTx(OwnedMutexGuard<Option<Object>>),
+}
+
+impl Deref for PgClient {
+    type Target = ClientWrapper;
+    fn deref(&self) -> &ClientWrapper {
+        match self {
+            PgClient::Pooled(object) => object,
+            // `InTx` is only built after checking that the slot holds a connection.
+            PgClient::InTx(guard) => match guard.as_ref() {
+                Some(object) => object,
+                None => unreachable!("checked when the guard was taken"),
+            },
+        }
+    }
+}
+
+impl DerefMut for PgClient {
+    fn deref_mut(&mut self) -> &mut ClientWrapper {
+        match self {
+            PgClient::Pooled(object) => object,
+            PgClient::InTx(guard) => match guard.as_mut() {
+                Some(object) => object,
+                None => unreachable!("checked when the guard was taken"),
+            },
+        }
+    }
 }
 
 impl PgDb {
@@ -55,7 +112,7 @@ impl PgDb {
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| Error::config(format!("cannot build the PostgreSQL pool: {e}")))?;
-        let db = PgDb { pool };
+        let db = PgDb { pool, tx: None };
         let mut client = db.client().await.map_err(|e| {
             Error::new(
                 ErrorKind::Unavailable,
@@ -68,23 +125,52 @@ impl PgDb {
         Ok(db)
     }
 
-    /// A pooled connection.
-    pub(crate) async fn client(&self) -> Result<Object> {
-        Ok(self.pool.get().await?)
+    /// A connection: pooled, or the unit of work's.
+    pub(crate) async fn client(&self) -> Result<PgClient> {
+        match &self.tx {
+            None => Ok(PgClient::Pooled(self.pool.get().await?)),
+            Some(tx) => {
+                if tx.poisoned.load(Ordering::Acquire) {
+                    return Err(crate::store::aborted_unit_of_work());
+                }
+                let guard = tx.client.clone().lock_owned().await;
+                if guard.is_none() {
+                    return Err(Error::other("the unit of work has ended"));
+                }
+                Ok(PgClient::InTx(guard))
+            }
+        }
+    }
+
+    /// Marks the unit of work (if any) as aborted after a failed call: PostgreSQL refuses
+    /// every later statement of the transaction, and SQLite is made to do the same.
+    fn note<T>(&self, result: Result<T>) -> Result<T> {
+        if let (Err(_), Some(tx)) = (&result, &self.tx) {
+            tx.poisoned.store(true, Ordering::Release);
+        }
+        result
     }
 
     /// Runs a query (statement prepared once per connection and cached) and returns its rows.
     pub(crate) async fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>> {
         let client = self.client().await?;
-        let statement = client.prepare_cached(sql).await?;
-        Ok(client.query(&statement, params).await?)
+        let result = async {
+            let statement = client.prepare_cached(sql).await?;
+            Ok(client.query(&statement, params).await?)
+        }
+        .await;
+        self.note(result)
     }
 
     /// Runs a query that returns at most one row.
     pub(crate) async fn query_opt(&self, sql: &str, params: &[Param<'_>]) -> Result<Option<Row>> {
         let client = self.client().await?;
-        let statement = client.prepare_cached(sql).await?;
-        Ok(client.query_opt(&statement, params).await?)
+        let result = async {
+            let statement = client.prepare_cached(sql).await?;
+            Ok(client.query_opt(&statement, params).await?)
+        }
+        .await;
+        self.note(result)
     }
 
     /// Runs a query that returns exactly one row.
@@ -97,8 +183,54 @@ impl PgDb {
     /// Runs a statement and returns the number of rows it touched.
     pub(crate) async fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64> {
         let client = self.client().await?;
-        let statement = client.prepare_cached(sql).await?;
-        Ok(client.execute(&statement, params).await?)
+        let result = async {
+            let statement = client.prepare_cached(sql).await?;
+            Ok(client.execute(&statement, params).await?)
+        }
+        .await;
+        self.note(result)
+    }
+
+    /// Starts a unit of work: takes a pooled connection and opens a transaction.
+    pub(crate) async fn begin(&self) -> Result<PgDb> {
+        if self.tx.is_some() {
+            return Err(crate::store::nested_unit_of_work());
+        }
+        let object = self.pool.get().await?;
+        object.batch_execute("BEGIN").await?;
+        Ok(PgDb {
+            pool: self.pool.clone(),
+            tx: Some(Arc::new(PgTx {
+                client: Arc::new(Mutex::new(Some(object))),
+                poisoned: AtomicBool::new(false),
+            })),
+        })
+    }
+
+    /// Ends the unit of work: COMMIT when `commit` is true, else ROLLBACK. The connection goes
+    /// back to the pool only when the transaction ended cleanly.
+    pub(crate) async fn finish(&self, commit: bool) -> Result<()> {
+        let Some(tx) = &self.tx else {
+            return Err(Error::other("not inside a unit of work"));
+        };
+        let Some(object) = tx.client.lock().await.take() else {
+            return Err(Error::other("the unit of work has ended"));
+        };
+        let aborted = tx.poisoned.load(Ordering::Acquire);
+        let statement = if commit && !aborted { "COMMIT" } else { "ROLLBACK" };
+        match object.batch_execute(statement).await {
+            Ok(()) if commit && aborted => Err(crate::store::aborted_unit_of_work()),
+            Ok(()) => Ok(()),
+            Err(err) => {
+                drop(Object::take(object));
+                Err(err.into())
+            }
+        }
+    }
+
+    /// Whether this handle belongs to an open unit of work.
+    pub(crate) fn in_unit_of_work(&self) -> bool {
+        self.tx.is_some()
     }
 
     /// Pool size and idle connections (for status and doctor output).

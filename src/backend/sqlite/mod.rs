@@ -13,6 +13,7 @@ mod synth;
 mod synth_group;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex as SyncMutex};
 use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore};
 
@@ -46,11 +47,41 @@ struct ReaderPool {
     config: SqliteConfig,
 }
 
-/// Handle on one SQLite database; cheap to clone.
+/// Handle on one SQLite database; cheap to clone. Inside a unit of work (`tx` set) every
+/// call runs on the writer connection held by that transaction.
 #[derive(Clone)]
 pub(crate) struct SqliteDb {
     writer: Arc<Mutex<Connection>>,
     readers: Option<Arc<ReaderPool>>,
+    tx: Option<Arc<SqliteTx>>,
+}
+
+/// The writer connection held by an open unit of work (inside `BEGIN IMMEDIATE`).
+struct SqliteTx {
+    conn: Mutex<Option<OwnedMutexGuard<Connection>>>,
+    poisoned: AtomicBool,
+}
+
+impl Drop for SqliteTx {
+    fn drop(&mut self) {
+        // Dropped without commit or rollback (a panic, a cancelled future): the guard goes back
+        // to the writer mutex and the next user of the writer rolls the transaction back
+        // (see `reset_abandoned`), so nothing of it is ever committed.
+        if let Some(guard) = self.conn.get_mut().take() {
+            if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                handle.spawn_blocking(move || reset_abandoned(&guard));
+            }
+        }
+    }
+}
+
+/// Rolls back a transaction left open on the writer by an abandoned unit of work.
+fn reset_abandoned(conn: &Connection) {
+    if !conn.is_autocommit() {
+        if let Err(err) = conn.execute_batch("ROLLBACK") {
+            tracing::warn!(error = %err, "could not roll back an abandoned SQLite transaction");
+        }
+    }
 }
 
 fn open(config: &SqliteConfig, read_only: bool) -> Result<Connection> {
@@ -80,9 +111,18 @@ fn open(config: &SqliteConfig, read_only: bool) -> Result<Connection> {
 }
 
 impl SqliteDb {
-    /// Opens the database (creating the file if needed) and applies pending migrations
-    /// unless `migrate` is false.
-    pub(crate) async fn connect(config: &SqliteConfig, migrate: bool) -> Result<Self> {
+    /// Opens the database (creating the file unless told not to) and applies pending
+    /// migrations unless told not to.
+    pub(crate) async fn connect(config: &SqliteConfig, options: crate::ConnectOptions) -> Result<Self> {
+        if let SqliteLocation::File(path) = &config.location {
+            if !options.create_if_missing && !path.exists() {
+                return Err(Error::new(
+                    ErrorKind::NotFound,
+                    format!("SQLite database file {} does not exist", path.display()),
+                ));
+            }
+        }
+        let migrate = options.migrate;
         let writer_config = config.clone();
         let writer = run_blocking(move || {
             let mut conn = open(&writer_config, false)?;
@@ -101,7 +141,88 @@ impl SqliteDb {
         Ok(SqliteDb {
             writer: Arc::new(Mutex::new(writer)),
             readers,
+            tx: None,
         })
+    }
+
+    /// Runs `f` on the connection of the open unit of work; an error poisons the unit (as a
+    /// failed statement aborts a PostgreSQL transaction) so both backends behave alike.
+    async fn in_tx<T, F>(tx: &Arc<SqliteTx>, f: F) -> Result<T>
+    where
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        if tx.poisoned.load(Ordering::Acquire) {
+            return Err(crate::store::aborted_unit_of_work());
+        }
+        let mut slot = tx.conn.lock().await;
+        let guard = slot
+            .take()
+            .ok_or_else(|| Error::other("the unit of work lost its connection after a panic"))?;
+        let (guard, result) = run_blocking(move || {
+            let result = f(&guard);
+            Ok((guard, result))
+        })
+        .await?;
+        *slot = Some(guard);
+        if result.is_err() {
+            tx.poisoned.store(true, Ordering::Release);
+        }
+        result
+    }
+
+    /// Starts a unit of work: takes the writer and opens `BEGIN IMMEDIATE`.
+    pub(crate) async fn begin(&self) -> Result<SqliteDb> {
+        if self.tx.is_some() {
+            return Err(crate::store::nested_unit_of_work());
+        }
+        let guard = self.writer.clone().lock_owned().await;
+        let guard = run_blocking(move || {
+            reset_abandoned(&guard);
+            guard.execute_batch("BEGIN IMMEDIATE")?;
+            Ok(guard)
+        })
+        .await?;
+        Ok(SqliteDb {
+            writer: self.writer.clone(),
+            readers: None,
+            tx: Some(Arc::new(SqliteTx {
+                conn: Mutex::new(Some(guard)),
+                poisoned: AtomicBool::new(false),
+            })),
+        })
+    }
+
+    /// Ends the unit of work: COMMIT when `commit` is true, else ROLLBACK.
+    pub(crate) async fn finish(&self, commit: bool) -> Result<()> {
+        let Some(tx) = &self.tx else {
+            return Err(Error::other("not inside a unit of work"));
+        };
+        let Some(guard) = tx.conn.lock().await.take() else {
+            return Err(Error::other("the unit of work lost its connection after a panic"));
+        };
+        let aborted = tx.poisoned.load(Ordering::Acquire);
+        run_blocking(move || {
+            if commit && aborted {
+                reset_abandoned(&guard);
+                return Err(crate::store::aborted_unit_of_work());
+            }
+            if commit {
+                if let Err(err) = guard.execute_batch("COMMIT") {
+                    reset_abandoned(&guard);
+                    return Err(err.into());
+                }
+            } else {
+                reset_abandoned(&guard);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Whether this handle belongs to an open unit of work.
+    pub(crate) fn in_unit_of_work(&self) -> bool {
+        self.tx.is_some()
     }
 
     /// Runs `f` on the writer connection inside `BEGIN IMMEDIATE … COMMIT`; an error or a
@@ -111,8 +232,12 @@ impl SqliteDb {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
+        if let Some(tx) = &self.tx {
+            return Self::in_tx(tx, f).await;
+        }
         let mut guard: OwnedMutexGuard<Connection> = self.writer.clone().lock_owned().await;
         run_blocking(move || {
+            reset_abandoned(&guard);
             let tx = guard.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let result = f(&tx)?;
             tx.commit()?;
@@ -127,9 +252,16 @@ impl SqliteDb {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
+        if let Some(tx) = &self.tx {
+            return Self::in_tx(tx, f).await;
+        }
         let Some(pool) = self.readers.clone() else {
             let guard = self.writer.clone().lock_owned().await;
-            return run_blocking(move || f(&guard)).await;
+            return run_blocking(move || {
+                reset_abandoned(&guard);
+                f(&guard)
+            })
+            .await;
         };
         let _permit = pool
             .permits
@@ -163,7 +295,14 @@ impl SqliteDb {
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
+        if self.tx.is_some() {
+            return Err(Error::other("schema changes cannot run inside a unit of work"));
+        }
         let mut guard: OwnedMutexGuard<Connection> = self.writer.clone().lock_owned().await;
-        run_blocking(move || f(&mut guard)).await
+        run_blocking(move || {
+            reset_abandoned(&guard);
+            f(&mut guard)
+        })
+        .await
     }
 }

@@ -1,0 +1,109 @@
+//! Units of work: several repository calls in one transaction, on either backend.
+
+use synthlab_db::ErrorKind;
+use synthlab_db::model::{ExperimentChanges, PageRequest};
+
+use crate::support::experiment;
+
+parity!(uow_commits_all_writes_on_success, |db| {
+    let created = db
+        .transaction(async |tx| {
+            tx.experiments()
+                .create(&experiment("exp_1", "A", "2025-01-01 00:00:00"))
+                .await?;
+            tx.experiments()
+                .create(&experiment("exp_2", "B", "2025-01-02 00:00:00"))
+                .await?;
+            // Reads inside the unit see its own writes.
+            let seen = tx.experiments().get("exp_1").await?.is_some();
+            Ok(seen)
+        })
+        .await?;
+    assert!(created);
+    assert_eq!(db.experiments().list(PageRequest::first(10)?).await?.total, 2);
+    Ok(())
+});
+
+parity!(uow_third_write_failing_leaves_nothing, |db| {
+    db.experiments()
+        .create(&experiment("exp_0", "Existing", "2025-01-01 00:00:00"))
+        .await?;
+    let err = db
+        .transaction(async |tx| {
+            tx.experiments()
+                .create(&experiment("exp_1", "A", "2025-01-02 00:00:00"))
+                .await?;
+            tx.experiments()
+                .update(
+                    "exp_0",
+                    &ExperimentChanges {
+                        name: Some("Renamed".into()),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            tx.experiments()
+                .create(&experiment("exp_0", "Duplicate", "2025-01-03 00:00:00"))
+                .await?;
+            Ok(())
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+    assert!(db.experiments().get("exp_1").await?.is_none());
+    assert_eq!(db.experiments().get("exp_0").await?.expect("kept").name, "Existing");
+    Ok(())
+});
+
+parity!(uow_swallowed_error_still_rolls_back, |db| {
+    let err = db
+        .transaction(async |tx| {
+            tx.experiments()
+                .create(&experiment("exp_1", "A", "2025-01-02 00:00:00"))
+                .await?;
+            let failed = tx
+                .experiments()
+                .create(&experiment("exp_1", "again", "2025-01-02 00:00:00"))
+                .await;
+            assert_eq!(failed.unwrap_err().kind(), ErrorKind::Conflict);
+            // The unit is aborted: later calls fail alike on both backends.
+            let after = tx.experiments().get("exp_1").await;
+            assert!(after.is_err());
+            Ok(())
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Other, "{err}");
+    assert!(db.experiments().get("exp_1").await?.is_none());
+    Ok(())
+});
+
+parity!(uow_nested_is_refused, |db| {
+    let err = db
+        .transaction(async |tx| {
+            tx.transaction(async |_inner| Ok(())).await?;
+            Ok(())
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert!(!db.in_transaction());
+    Ok(())
+});
+
+parity!(uow_store_is_usable_after_rollback, |db| {
+    let _ = db
+        .transaction(async |tx| {
+            tx.experiments()
+                .create(&experiment("exp_1", "A", "2025-01-02 00:00:00"))
+                .await?;
+            Err::<(), _>(synthlab_db::Error::invalid_input("caller changed its mind"))
+        })
+        .await;
+    db.experiments()
+        .create(&experiment("exp_2", "B", "2025-01-02 00:00:00"))
+        .await?;
+    let page = db.experiments().list(PageRequest::first(10)?).await?;
+    assert_eq!(page.items.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["exp_2"]);
+    Ok(())
+});
