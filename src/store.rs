@@ -65,8 +65,8 @@ macro_rules! repositories {
 repositories! {
     /// Experiments.
     experiments: ExperimentRepository => SqliteExperimentRepository, PgExperimentRepository;
-    // /// Interview guides.
-    // interview_guides: InterviewGuideRepository => SqliteInterviewGuideRepository, PgInterviewGuideRepository;
+    /// Interview guides.
+    interview_guides: InterviewGuideRepository => SqliteInterviewGuideRepository, PgInterviewGuideRepository;
     // /// Synth groups.
     // synth_groups: SynthGroupRepository => SqliteSynthGroupRepository, PgSynthGroupRepository;
     // /// Synths.

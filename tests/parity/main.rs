@@ -6,3 +6,4 @@ mod harness;
 mod support;
 
 mod experiments;
+mod interview_guides;
