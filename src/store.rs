@@ -67,10 +67,10 @@ repositories! {
     experiments: ExperimentRepository => SqliteExperimentRepository, PgExperimentRepository;
     /// Interview guides.
     interview_guides: InterviewGuideRepository => SqliteInterviewGuideRepository, PgInterviewGuideRepository;
-    // /// Synth groups.
-    // synth_groups: SynthGroupRepository => SqliteSynthGroupRepository, PgSynthGroupRepository;
-    // /// Synths.
-    // synths: SynthRepository => SqliteSynthRepository, PgSynthRepository;
+    /// Synth groups.
+    synth_groups: SynthGroupRepository => SqliteSynthGroupRepository, PgSynthGroupRepository;
+    /// Synths.
+    synths: SynthRepository => SqliteSynthRepository, PgSynthRepository;
 }
 
 /// The data layer: every repository over one database. Cheap to clone.

@@ -7,3 +7,5 @@ mod support;
 
 mod experiments;
 mod interview_guides;
+mod synth_groups;
+mod synths;
