@@ -100,12 +100,12 @@ macro_rules! repositories {
 repositories! {
     /// Experiments.
     experiments: ExperimentRepository => SqliteExperimentRepository, PgExperimentRepository;
-    // /// Interview guides.
-    // interview_guides: InterviewGuideRepository => SqliteInterviewGuideRepository, PgInterviewGuideRepository;
-    // /// Synth groups.
-    // synth_groups: SynthGroupRepository => SqliteSynthGroupRepository, PgSynthGroupRepository;
-    // /// Synths.
-    // synths: SynthRepository => SqliteSynthRepository, PgSynthRepository;
+    /// Interview guides.
+    interview_guides: InterviewGuideRepository => SqliteInterviewGuideRepository, PgInterviewGuideRepository;
+    /// Synth groups.
+    synth_groups: SynthGroupRepository => SqliteSynthGroupRepository, PgSynthGroupRepository;
+    /// Synths.
+    synths: SynthRepository => SqliteSynthRepository, PgSynthRepository;
 }
 
 /// The data layer: every repository over one database. Cheap to clone.

@@ -213,6 +213,23 @@ impl JsonPath {
     }
 }
 
+impl JsonPath {
+    /// Checks the segments again: a path deserialized with serde bypasses [`JsonPath::parse`].
+    ///
+    /// # Errors
+    /// [`crate::ErrorKind::InvalidInput`] when a segment is not an identifier or the path is empty.
+    pub fn validate(&self) -> crate::Result<()> {
+        if JsonPath::parse(&self.to_string())? == *self {
+            Ok(())
+        } else {
+            Err(crate::Error::invalid_input(format!(
+                "invalid data path {:?}: every segment must be an identifier",
+                self.0
+            )))
+        }
+    }
+}
+
 impl std::fmt::Display for JsonPath {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0.join("."))
@@ -314,4 +331,18 @@ pub struct SynthSearch {
     pub data: Vec<DataFilter>,
     /// Order of the results.
     pub sort: SynthSort,
+}
+
+impl SynthSearch {
+    /// Checks every data filter (path segments, scalar equality values, finite bounds).
+    ///
+    /// # Errors
+    /// [`crate::ErrorKind::InvalidInput`] for the first invalid filter.
+    pub fn validate(&self) -> crate::Result<()> {
+        for filter in &self.data {
+            filter.path.validate()?;
+            filter.validate()?;
+        }
+        Ok(())
+    }
 }

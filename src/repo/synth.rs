@@ -8,7 +8,7 @@ use crate::model::{NewSynth, Page, PageRequest, Synth, SynthSearch, SynthSort};
 /// Synths (`synths`).
 #[async_trait]
 pub trait SynthRepository: Send + Sync {
-    /// Creates a synth.
+    /// Creates a synth (`version` `2.0.0` when not given, like the column default).
     ///
     /// # Errors
     /// Conflict when the id exists; ForeignKey when the group does not exist.
@@ -23,13 +23,16 @@ pub trait SynthRepository: Send + Sync {
     /// InvalidInput for a bad page.
     async fn list(&self, sort: SynthSort, page: PageRequest) -> Result<Page<Synth>>;
 
-    /// The synths of a group, newest first (ties by id).
+    /// The synths of a group, newest first (ties by id ascending).
     ///
     /// # Errors
     /// InvalidInput for a bad page.
     async fn list_by_group(&self, group_id: &str, page: PageRequest) -> Result<Page<Synth>>;
 
-    /// Synths matching every criterion of `search` (replaces the legacy raw `where_clause`).
+    /// Synths matching every criterion of `search` (replaces the legacy raw `where_clause`),
+    /// in `search.sort` order. Data filters: `Eq` compares JSON values of the same type
+    /// (numbers as double precision, so 30 equals 30.0 but not "30"); ranges match numbers
+    /// only (a string, boolean, null or missing value never matches).
     ///
     /// # Errors
     /// InvalidInput for a bad page or filter; caller text never reaches SQL.

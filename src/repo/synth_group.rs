@@ -8,7 +8,8 @@ use crate::model::{NewSynthGroup, Page, PageRequest, SynthGroup, SynthGroupDetai
 /// Synth groups (`synth_groups`). The default group `grp_00000001` always exists.
 #[async_trait]
 pub trait SynthGroupRepository: Send + Sync {
-    /// Creates the default group if it is missing and returns it.
+    /// Creates the default group (`grp_00000001`, "Default", created now) if it is missing
+    /// and returns it.
     async fn ensure_default(&self) -> Result<SynthGroup>;
 
     /// Creates a group.
@@ -20,10 +21,10 @@ pub trait SynthGroupRepository: Send + Sync {
     /// The group with the number of its synths, or `None`.
     async fn get(&self, id: &str) -> Result<Option<SynthGroupWithCount>>;
 
-    /// The group with its synths (newest first, ties by id), or `None`.
+    /// The group with its synths (newest first, ties by id ascending), or `None`.
     async fn detail(&self, id: &str) -> Result<Option<SynthGroupDetail>>;
 
-    /// Groups with synth counts, newest first (ties by id).
+    /// Groups with synth counts, newest first (ties by id ascending).
     ///
     /// # Errors
     /// InvalidInput for a bad page.

@@ -6,4 +6,7 @@ mod harness;
 mod support;
 
 mod experiments;
+mod interview_guides;
+mod synth_groups;
+mod synths;
 mod unit_of_work;
