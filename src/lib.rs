@@ -21,6 +21,7 @@
 mod backend;
 pub mod config;
 mod error;
+pub mod fixtures;
 pub mod model;
 pub mod repo;
 pub mod schema;

@@ -9,7 +9,7 @@ macro_rules! string_enum {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+            $(#[doc = concat!("`", $text, "`")] $(#[$vmeta])* #[serde(rename = $text)] $variant),+
         }
 
         impl $name {

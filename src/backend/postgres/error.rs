@@ -6,9 +6,9 @@ use crate::{Error, ErrorKind};
 
 fn kind_of(err: &tokio_postgres::Error) -> ErrorKind {
     let Some(code) = err.code() else {
+        // No SQLSTATE: a client-side failure. Lost connections are Unavailable; conversion
+        // and protocol errors are Other.
         return if err.is_closed() || std::error::Error::source(err).is_some_and(|s| s.is::<std::io::Error>()) {
-            ErrorKind::Unavailable
-        } else if err.as_db_error().is_none() && err.to_string().starts_with("error connecting") {
             ErrorKind::Unavailable
         } else {
             ErrorKind::Other
@@ -44,6 +44,11 @@ impl From<tokio_postgres::Error> for Error {
 impl From<deadpool_postgres::PoolError> for Error {
     fn from(err: deadpool_postgres::PoolError) -> Self {
         match err {
+            // Errors while the pool opens a connection: without a SQLSTATE (refused, timed out,
+            // TLS) the server is unreachable; with one (bad password, unknown database) keep it.
+            deadpool_postgres::PoolError::Backend(inner) if inner.code().is_none() => {
+                Error::new(ErrorKind::Unavailable, format!("postgres: {inner}")).with_source(inner)
+            }
             deadpool_postgres::PoolError::Backend(inner) => Error::from(inner),
             other => Error::new(ErrorKind::Unavailable, format!("postgres pool: {other}")),
         }

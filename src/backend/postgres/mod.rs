@@ -48,17 +48,17 @@ impl Drop for PgTx {
         // Dropped without commit or rollback (a panic, a cancelled future): detach the
         // connection from the pool so its open transaction can never be reused; closing it
         // makes the server roll the transaction back.
-        if let Ok(mut slot) = self.client.try_lock() {
-            if let Some(object) = slot.take() {
-                drop(Object::take(object));
-            }
+        if let Ok(mut slot) = self.client.try_lock()
+            && let Some(object) = slot.take()
+        {
+            drop(Object::take(object));
         }
     }
 }
 
 /// A connection for one call: pooled, or the unit of work's.
 pub(crate) enum PgClient {
-    Pooled(Object),
+    Pooled(Box<Object>),
     InTx(OwnedMutexGuard<Option<Object>>),
 }
 
@@ -128,7 +128,7 @@ impl PgDb {
     /// A connection: pooled, or the unit of work's.
     pub(crate) async fn client(&self) -> Result<PgClient> {
         match &self.tx {
-            None => Ok(PgClient::Pooled(self.pool.get().await?)),
+            None => Ok(PgClient::Pooled(Box::new(self.pool.get().await?))),
             Some(tx) => {
                 if tx.poisoned.load(Ordering::Acquire) {
                     return Err(crate::store::aborted_unit_of_work());
@@ -231,10 +231,5 @@ impl PgDb {
     /// Whether this handle belongs to an open unit of work.
     pub(crate) fn in_unit_of_work(&self) -> bool {
         self.tx.is_some()
-    }
-
-    /// Pool size and idle connections (for status and doctor output).
-    pub(crate) fn pool_status(&self) -> deadpool_postgres::Status {
-        self.pool.status()
     }
 }

@@ -67,20 +67,20 @@ impl Drop for SqliteTx {
         // Dropped without commit or rollback (a panic, a cancelled future): the guard goes back
         // to the writer mutex and the next user of the writer rolls the transaction back
         // (see `reset_abandoned`), so nothing of it is ever committed.
-        if let Some(guard) = self.conn.get_mut().take() {
-            if let Ok(handle) = tokio::runtime::Handle::try_current() {
-                handle.spawn_blocking(move || reset_abandoned(&guard));
-            }
+        if let Some(guard) = self.conn.get_mut().take()
+            && let Ok(handle) = tokio::runtime::Handle::try_current()
+        {
+            handle.spawn_blocking(move || reset_abandoned(&guard));
         }
     }
 }
 
 /// Rolls back a transaction left open on the writer by an abandoned unit of work.
 fn reset_abandoned(conn: &Connection) {
-    if !conn.is_autocommit() {
-        if let Err(err) = conn.execute_batch("ROLLBACK") {
-            tracing::warn!(error = %err, "could not roll back an abandoned SQLite transaction");
-        }
+    if !conn.is_autocommit()
+        && let Err(err) = conn.execute_batch("ROLLBACK")
+    {
+        tracing::warn!(error = %err, "could not roll back an abandoned SQLite transaction");
     }
 }
 
@@ -114,13 +114,14 @@ impl SqliteDb {
     /// Opens the database (creating the file unless told not to) and applies pending
     /// migrations unless told not to.
     pub(crate) async fn connect(config: &SqliteConfig, options: crate::ConnectOptions) -> Result<Self> {
-        if let SqliteLocation::File(path) = &config.location {
-            if !options.create_if_missing && !path.exists() {
-                return Err(Error::new(
-                    ErrorKind::NotFound,
-                    format!("SQLite database file {} does not exist", path.display()),
-                ));
-            }
+        if let SqliteLocation::File(path) = &config.location
+            && !options.create_if_missing
+            && !path.exists()
+        {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("SQLite database file {} does not exist", path.display()),
+            ));
         }
         let migrate = options.migrate;
         let writer_config = config.clone();

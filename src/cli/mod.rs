@@ -1,0 +1,96 @@
+//! The clap command tree and its dispatch; one file per command group.
+
+mod status;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use synthlab_db::{ConnectOptions, DatabaseConfig, Store};
+
+/// Data layer of the SynthLab research application: one schema on SQLite and PostgreSQL.
+#[derive(Debug, Parser)]
+#[command(name = "synthlab-db", version, about, propagate_version = true)]
+pub(crate) struct Cli {
+    /// Database URL: sqlite://file.db, sqlite:///abs/file.db, sqlite::memory:, postgres://…
+    /// (default: env DATABASE_URL, then env SYNTHLAB_DB_PATH, then ./.env, then sqlite://synthlab.db).
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+
+    /// What to do.
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Output format of reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub(crate) enum Format {
+    /// Human-readable text.
+    #[default]
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show the backend, the redacted URL, the schema version, pending migrations and row counts.
+    Status {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Apply pending migrations and print what was applied.
+    Migrate,
+    /// Create the database if needed, load the demo data set through the repositories, print the status.
+    Demo,
+}
+
+/// Sets up logging to stderr; `RUST_LOG` controls it (default: warnings only).
+pub(crate) fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Resolves the database configuration from the flag, the environment and `.env`.
+fn resolve(cli: &Cli) -> anyhow::Result<(DatabaseConfig, &'static str)> {
+    Ok(DatabaseConfig::resolve(cli.database_url.as_deref())?)
+}
+
+pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let (config, origin) = resolve(&cli)?;
+    match cli.command {
+        Command::Status { format } => {
+            let store = Store::connect_with(&config, ConnectOptions::read_only_inspection()).await?;
+            status::print(&store, origin, format).await?;
+        }
+        Command::Migrate => {
+            let options = ConnectOptions {
+                migrate: false,
+                ..ConnectOptions::default()
+            };
+            let store = Store::connect_with(&config, options).await?;
+            let applied = store.migrate().await?;
+            if applied.is_empty() {
+                println!("{}: schema is up to date", config.redacted_url());
+            }
+            for migration in applied {
+                println!("applied V{}__{}", migration.version, migration.name);
+            }
+        }
+        Command::Demo => {
+            let store = Store::connect(&config).await?;
+            let data = synthlab_db::fixtures::DataSet::demo()?;
+            let report = synthlab_db::fixtures::load(&store, &data).await?;
+            println!(
+                "demo data: {} rows created, {} already present\n",
+                report.created, report.already_present
+            );
+            status::print(&store, origin, Format::Text).await?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,192 @@
+//! The `synthlab-db` binary: configuration errors, redaction, status, migrate, demo.
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn synthlab(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_synthlab-db"));
+    command
+        .current_dir(dir)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("SYNTHLAB_DB_PATH");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("binary runs")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn unknown_scheme_exits_2_naming_the_accepted_forms() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = synthlab(dir.path(), &["status"], &[("DATABASE_URL", "mysql://x")]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let all = text(&out);
+    assert!(
+        all.contains("sqlite://") && all.contains("postgres://") && all.contains("postgresql://"),
+        "{all}"
+    );
+    assert_eq!(all.trim().lines().count(), 1, "one clear line: {all}");
+}
+
+#[test]
+fn malformed_flag_url_exits_2() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = synthlab(
+        dir.path(),
+        &["--database-url", "postgres://u:hunter2@/db", "status"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(!text(&out).contains("hunter2"), "{}", text(&out));
+}
+
+#[test]
+fn unreachable_server_fails_fast_without_leaking_the_password() {
+    let dir = tempfile::tempdir().expect("dir");
+    let started = Instant::now();
+    let out = synthlab(
+        dir.path(),
+        &["status"],
+        &[
+            ("DATABASE_URL", "postgres://u:hunter2@127.0.0.1:1/db?connect_timeout=2"),
+            ("RUST_LOG", "trace"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    let all = text(&out);
+    assert!(!all.contains("hunter2"), "{all}");
+    assert!(all.contains("u:***@127.0.0.1:1"), "{all}");
+}
+
+#[test]
+fn usage_errors_exit_2_and_every_command_has_help() {
+    let dir = tempfile::tempdir().expect("dir");
+    assert_eq!(synthlab(dir.path(), &["no-such-command"], &[]).status.code(), Some(2));
+    for command in [
+        &["--help"][..],
+        &["status", "--help"],
+        &["migrate", "--help"],
+        &["demo", "--help"],
+    ] {
+        let out = synthlab(dir.path(), command, &[]);
+        assert_eq!(out.status.code(), Some(0), "{command:?}: {}", text(&out));
+        assert!(text(&out).contains("Usage"), "{command:?}");
+    }
+}
+
+#[test]
+fn status_on_a_missing_file_does_not_create_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = synthlab(dir.path(), &["status"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("does not exist"), "{}", text(&out));
+    assert!(!dir.path().join("synthlab.db").exists());
+}
+
+#[test]
+fn migrate_then_status_on_the_default_sqlite_file() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = synthlab(dir.path(), &["migrate"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("applied V1__initial_schema"), "{}", text(&out));
+    let again = synthlab(dir.path(), &["migrate"], &[]);
+    assert!(text(&again).contains("up to date"), "{}", text(&again));
+    let out = synthlab(dir.path(), &["status", "--format", "json"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["backend"], "sqlite");
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["tables"].as_array().map(Vec::len), Some(17));
+}
+
+#[test]
+fn demo_creates_the_default_file_and_loads_fixtures_idempotently() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = synthlab(dir.path(), &["demo"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(dir.path().join("synthlab.db").exists());
+    let all = text(&out);
+    assert!(all.contains("synths") && all.contains("50"), "{all}");
+    let again = synthlab(dir.path(), &["demo"], &[]);
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(text(&again).contains("0 rows created"), "{}", text(&again));
+}
+
+#[test]
+fn legacy_env_path_selects_a_sqlite_file() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("legacy-path.db");
+    let path = path.to_str().expect("utf-8 path");
+    let out = synthlab(dir.path(), &["migrate"], &[("SYNTHLAB_DB_PATH", path)]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(std::path::Path::new(path).exists());
+}
+
+#[test]
+fn dotenv_file_is_read_when_the_environment_is_silent() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join(".env"), "DATABASE_URL=sqlite://from-dotenv.db\n").expect("write .env");
+    let out = synthlab(dir.path(), &["migrate"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(dir.path().join("from-dotenv.db").exists());
+}
+
+#[cfg(feature = "parity")]
+#[test]
+fn demo_on_postgres_loads_the_same_counts() {
+    // A dedicated database so the demo never collides with other tests.
+    let base =
+        std::env::var("PARITY_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let admin = base.clone();
+    let dbname = format!("synthlab_cli_demo_{}", std::process::id());
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+            .await
+            .expect("PostgreSQL unreachable (PARITY_DATABASE_URL); start one: make pg-start");
+        tokio::spawn(conn);
+        client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {dbname}"))
+            .await
+            .expect("drop");
+        client
+            .batch_execute(&format!("CREATE DATABASE {dbname}"))
+            .await
+            .expect("create");
+    });
+    let url = match base.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{dbname}"),
+        None => panic!("bad PARITY_DATABASE_URL"),
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let out = synthlab(dir.path(), &["demo"], &[("DATABASE_URL", &url)]);
+    assert!(out.status.success(), "{}", text(&out));
+    let all = text(&out);
+    assert!(all.contains("backend:         postgres"), "{all}");
+    let synth_line = all.lines().find(|l| l.starts_with("synths ")).expect("synths row");
+    assert!(synth_line.trim_end().ends_with(" 50"), "{synth_line}");
+    runtime.block_on(async {
+        let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+            .await
+            .expect("reconnect");
+        tokio::spawn(conn);
+        client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {dbname} WITH (FORCE)"))
+            .await
+            .expect("drop");
+    });
+}

@@ -1,0 +1,38 @@
+//! Code-layout invariants that keep the legacy backend removable.
+
+use std::path::Path;
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// rusqlite may be named only by the SQLite backend (and refinery's SQLite runner in
+/// `src/schema/`), so that `--no-default-features --features postgres` compiles it out.
+#[test]
+fn rusqlite_is_named_only_inside_the_sqlite_backend() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    let offenders: Vec<String> = files
+        .iter()
+        .filter(|f| !f.starts_with(root.join("src/backend/sqlite")) && !f.starts_with(root.join("src/schema")))
+        .filter(|f| {
+            std::fs::read_to_string(f)
+                .expect("read")
+                .lines()
+                .any(|line| !line.trim_start().starts_with("//") && line.contains("rusqlite"))
+        })
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "rusqlite named outside the SQLite backend: {offenders:?}"
+    );
+}
