@@ -65,6 +65,10 @@ macro_rules! repositories {
 repositories! {
     /// Experiments.
     experiments: ExperimentRepository => SqliteExperimentRepository, PgExperimentRepository;
+    /// Interview batches and their transcripts.
+    research: ResearchRepository => SqliteResearchRepository, PgResearchRepository;
+    /// Scenario explorations and their node trees.
+    explorations: ExplorationRepository => SqliteExplorationRepository, PgExplorationRepository;
     // /// Interview guides.
     // interview_guides: InterviewGuideRepository => SqliteInterviewGuideRepository, PgInterviewGuideRepository;
     // /// Synth groups.
