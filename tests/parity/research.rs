@@ -440,6 +440,13 @@ parity!(research_transcript_json_messages_round_trip, |db| {
     assert_eq!(by_synth, saved);
     assert_eq!(by_id, saved);
     assert!(db.research().get_transcript("ex_b", "syn_1").await?.is_none());
+    // A JSON null is a value, not SQL NULL, on both backends.
+    let mut null_messages = transcript("tr_2", "ex_a", "syn_2", "Bia", Some(0));
+    null_messages.messages = Some(serde_json::Value::Null);
+    let saved = db.research().upsert_transcript(&null_messages).await?;
+    assert_eq!(saved.messages, Some(serde_json::Value::Null));
+    let fetched = db.research().get_transcript_by_id("tr_2").await?.expect("exists");
+    assert_eq!(fetched.messages, Some(serde_json::Value::Null));
     Ok(())
 });
 
