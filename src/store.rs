@@ -106,6 +106,8 @@ repositories! {
     synth_groups: SynthGroupRepository => SqliteSynthGroupRepository, PgSynthGroupRepository;
     /// Synths.
     synths: SynthRepository => SqliteSynthRepository, PgSynthRepository;
+    research: ResearchRepository => SqliteResearchRepository, PgResearchRepository;
+    explorations: ExplorationRepository => SqliteExplorationRepository, PgExplorationRepository;
 }
 
 /// The data layer: every repository over one database. Cheap to clone.

@@ -6,7 +6,9 @@ mod harness;
 mod support;
 
 mod experiments;
+mod explorations;
 mod interview_guides;
+mod research;
 mod synth_groups;
 mod synths;
 mod unit_of_work;

@@ -3,7 +3,9 @@
 
 mod error;
 mod experiment;
+mod exploration;
 mod interview_guide;
+mod research;
 pub(crate) mod row;
 mod synth;
 mod synth_group;
@@ -19,7 +21,9 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
 pub(crate) use experiment::PgExperimentRepository;
+pub(crate) use exploration::PgExplorationRepository;
 pub(crate) use interview_guide::PgInterviewGuideRepository;
+pub(crate) use research::PgResearchRepository;
 pub(crate) use synth::PgSynthRepository;
 pub(crate) use synth_group::PgSynthGroupRepository;
 

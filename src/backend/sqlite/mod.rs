@@ -7,7 +7,9 @@
 
 mod error;
 mod experiment;
+mod exploration;
 mod interview_guide;
+mod research;
 pub(crate) mod row;
 mod synth;
 mod synth_group;
@@ -18,7 +20,9 @@ use std::sync::{Arc, Mutex as SyncMutex};
 use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore};
 
 pub(crate) use experiment::SqliteExperimentRepository;
+pub(crate) use exploration::SqliteExplorationRepository;
 pub(crate) use interview_guide::SqliteInterviewGuideRepository;
+pub(crate) use research::SqliteResearchRepository;
 pub(crate) use synth::SqliteSynthRepository;
 pub(crate) use synth_group::SqliteSynthGroupRepository;
 

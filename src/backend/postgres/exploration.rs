@@ -1,0 +1,454 @@
+//! [`ExplorationRepository`] over PostgreSQL.
+
+use async_trait::async_trait;
+use serde_json::Value;
+use tokio_postgres::Row;
+
+use super::PgDb;
+use super::row::{enumerated, get, json, opt_json, opt_timestamp, timestamp};
+use crate::model::{
+    Exploration, ExplorationChanges, NewExploration, NewScenarioNode, NodeStatus, ScenarioNode, ScenarioNodeChanges,
+    node_status_counts, now, truncate, validate_execution_time,
+};
+use crate::repo::ExplorationRepository;
+use crate::{Error, Result};
+
+const EXPLORATIONS: &str = "explorations";
+const NODES: &str = "scenario_nodes";
+
+/// The columns of `explorations`, in the order of the model.
+macro_rules! exploration_columns {
+    () => {
+        "id, experiment_id, baseline_analysis_id, goal, config, status, current_depth, total_nodes, \
+         total_llm_calls, best_success_rate, started_at, completed_at"
+    };
+}
+
+/// The columns of `scenario_nodes`, in the order of the model.
+macro_rules! node_columns {
+    () => {
+        "id, exploration_id, parent_id, depth, action_applied, action_category, rationale, short_action, \
+         scorecard_params, simulation_results, execution_time_seconds, node_status, created_at"
+    };
+}
+
+/// Tree order: depth, then creation time, then id.
+macro_rules! tree_order {
+    () => {
+        " ORDER BY depth ASC, created_at ASC, id ASC"
+    };
+}
+
+/// Explorations and scenario nodes in PostgreSQL.
+pub(crate) struct PgExplorationRepository {
+    db: PgDb,
+}
+
+impl PgExplorationRepository {
+    pub(crate) fn new(db: PgDb) -> Self {
+        PgExplorationRepository { db }
+    }
+}
+
+fn exploration(row: &Row) -> Result<Exploration> {
+    Ok(Exploration {
+        id: get(row, EXPLORATIONS, "id")?,
+        experiment_id: get(row, EXPLORATIONS, "experiment_id")?,
+        baseline_analysis_id: get(row, EXPLORATIONS, "baseline_analysis_id")?,
+        goal: json(row, EXPLORATIONS, "goal")?,
+        config: json(row, EXPLORATIONS, "config")?,
+        status: enumerated(row, EXPLORATIONS, "status")?,
+        current_depth: get(row, EXPLORATIONS, "current_depth")?,
+        total_nodes: get(row, EXPLORATIONS, "total_nodes")?,
+        total_llm_calls: get(row, EXPLORATIONS, "total_llm_calls")?,
+        best_success_rate: get(row, EXPLORATIONS, "best_success_rate")?,
+        started_at: timestamp(row, EXPLORATIONS, "started_at")?,
+        completed_at: opt_timestamp(row, EXPLORATIONS, "completed_at")?,
+    })
+}
+
+fn node(row: &Row) -> Result<ScenarioNode> {
+    Ok(ScenarioNode {
+        id: get(row, NODES, "id")?,
+        exploration_id: get(row, NODES, "exploration_id")?,
+        parent_id: get(row, NODES, "parent_id")?,
+        depth: get(row, NODES, "depth")?,
+        action_applied: get(row, NODES, "action_applied")?,
+        action_category: get(row, NODES, "action_category")?,
+        rationale: get(row, NODES, "rationale")?,
+        short_action: get(row, NODES, "short_action")?,
+        scorecard_params: json(row, NODES, "scorecard_params")?,
+        simulation_results: opt_json(row, NODES, "simulation_results")?,
+        execution_time_seconds: get(row, NODES, "execution_time_seconds")?,
+        node_status: enumerated(row, NODES, "node_status")?,
+        created_at: timestamp(row, NODES, "created_at")?,
+    })
+}
+
+fn nodes(rows: &[Row]) -> Result<Vec<ScenarioNode>> {
+    rows.iter().map(node).collect()
+}
+
+fn opt_node(row: Option<Row>) -> Result<Option<ScenarioNode>> {
+    row.as_ref().map(node).transpose()
+}
+
+fn node_updated(id: &str, row: Option<Row>) -> Result<ScenarioNode> {
+    opt_node(row)?.ok_or_else(|| Error::not_found(format!("scenario node {id}")))
+}
+
+#[async_trait]
+impl ExplorationRepository for PgExplorationRepository {
+    async fn create(&self, new: &NewExploration) -> Result<Exploration> {
+        let started_at = new.started_at.map(truncate).unwrap_or_else(now);
+        let row = self
+            .db
+            .query_one(
+                concat!(
+                    "INSERT INTO explorations (id, experiment_id, baseline_analysis_id, goal, config, status,
+                         current_depth, total_nodes, total_llm_calls, started_at)
+                     VALUES ($1, $2, $3, $4, $5, 'running', 0, 0, 0, $6)
+                     RETURNING ",
+                    exploration_columns!()
+                ),
+                &[
+                    &new.id,
+                    &new.experiment_id,
+                    &new.baseline_analysis_id,
+                    &new.goal,
+                    &new.config,
+                    &started_at,
+                ],
+            )
+            .await?;
+        exploration(&row)
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<Exploration>> {
+        self.db
+            .query_opt(
+                concat!("SELECT ", exploration_columns!(), " FROM explorations WHERE id = $1"),
+                &[&id],
+            )
+            .await?
+            .as_ref()
+            .map(exploration)
+            .transpose()
+    }
+
+    async fn update(&self, id: &str, changes: &ExplorationChanges) -> Result<Exploration> {
+        changes.validate()?;
+        let status = changes.status.map(|s| s.as_str());
+        let completed_at = changes.completed_at.map(truncate);
+        let row = self
+            .db
+            .query_opt(
+                concat!(
+                    "UPDATE explorations
+                     SET status = coalesce($2, status), current_depth = coalesce($3, current_depth),
+                         total_nodes = coalesce($4, total_nodes), total_llm_calls = coalesce($5, total_llm_calls),
+                         best_success_rate = coalesce($6, best_success_rate),
+                         completed_at = coalesce($7, completed_at)
+                     WHERE id = $1
+                     RETURNING ",
+                    exploration_columns!()
+                ),
+                &[
+                    &id,
+                    &status,
+                    &changes.current_depth,
+                    &changes.total_nodes,
+                    &changes.total_llm_calls,
+                    &changes.best_success_rate,
+                    &completed_at,
+                ],
+            )
+            .await?;
+        row.as_ref()
+            .map(exploration)
+            .transpose()?
+            .ok_or_else(|| Error::not_found(format!("exploration {id}")))
+    }
+
+    async fn list_by_experiment(&self, experiment_id: &str) -> Result<Vec<Exploration>> {
+        let rows = self
+            .db
+            .query(
+                concat!(
+                    "SELECT ",
+                    exploration_columns!(),
+                    " FROM explorations WHERE experiment_id = $1 ORDER BY started_at DESC, id DESC"
+                ),
+                &[&experiment_id],
+            )
+            .await?;
+        rows.iter().map(exploration).collect()
+    }
+
+    async fn create_node(&self, new: &NewScenarioNode) -> Result<ScenarioNode> {
+        new.validate()?;
+        let created_at = new.created_at.map(truncate).unwrap_or_else(now);
+        let row = self
+            .db
+            .query_one(
+                concat!(
+                    "INSERT INTO scenario_nodes (",
+                    node_columns!(),
+                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                     RETURNING ",
+                    node_columns!()
+                ),
+                &[
+                    &new.id,
+                    &new.exploration_id,
+                    &new.parent_id,
+                    &new.depth,
+                    &new.action_applied,
+                    &new.action_category,
+                    &new.rationale,
+                    &new.short_action,
+                    &new.scorecard_params,
+                    &new.simulation_results,
+                    &new.execution_time_seconds,
+                    &new.node_status.as_str(),
+                    &created_at,
+                ],
+            )
+            .await?;
+        node(&row)
+    }
+
+    async fn get_node(&self, id: &str) -> Result<Option<ScenarioNode>> {
+        let row = self
+            .db
+            .query_opt(
+                concat!("SELECT ", node_columns!(), " FROM scenario_nodes WHERE id = $1"),
+                &[&id],
+            )
+            .await?;
+        opt_node(row)
+    }
+
+    async fn update_node(&self, id: &str, changes: &ScenarioNodeChanges) -> Result<ScenarioNode> {
+        changes.validate()?;
+        let status = changes.node_status.map(|s| s.as_str());
+        let row = self
+            .db
+            .query_opt(
+                concat!(
+                    "UPDATE scenario_nodes
+                     SET action_applied = coalesce($2, action_applied),
+                         action_category = coalesce($3, action_category),
+                         rationale = coalesce($4, rationale), short_action = coalesce($5, short_action),
+                         scorecard_params = coalesce($6, scorecard_params),
+                         simulation_results = coalesce($7, simulation_results),
+                         execution_time_seconds = coalesce($8, execution_time_seconds),
+                         node_status = coalesce($9, node_status)
+                     WHERE id = $1
+                     RETURNING ",
+                    node_columns!()
+                ),
+                &[
+                    &id,
+                    &changes.action_applied,
+                    &changes.action_category,
+                    &changes.rationale,
+                    &changes.short_action,
+                    &changes.scorecard_params,
+                    &changes.simulation_results,
+                    &changes.execution_time_seconds,
+                    &status,
+                ],
+            )
+            .await?;
+        node_updated(id, row)
+    }
+
+    async fn update_node_status(&self, id: &str, status: NodeStatus) -> Result<ScenarioNode> {
+        let row = self
+            .db
+            .query_opt(
+                concat!(
+                    "UPDATE scenario_nodes SET node_status = $2 WHERE id = $1 RETURNING ",
+                    node_columns!()
+                ),
+                &[&id, &status.as_str()],
+            )
+            .await?;
+        node_updated(id, row)
+    }
+
+    async fn update_node_results(
+        &self,
+        id: &str,
+        results: &Value,
+        execution_time_seconds: f64,
+    ) -> Result<ScenarioNode> {
+        validate_execution_time(execution_time_seconds)?;
+        let row = self
+            .db
+            .query_opt(
+                concat!(
+                    "UPDATE scenario_nodes SET simulation_results = $2, execution_time_seconds = $3
+                     WHERE id = $1 RETURNING ",
+                    node_columns!()
+                ),
+                &[&id, results, &execution_time_seconds],
+            )
+            .await?;
+        node_updated(id, row)
+    }
+
+    async fn nodes(&self, exploration_id: &str) -> Result<Vec<ScenarioNode>> {
+        let rows = self
+            .db
+            .query(
+                concat!(
+                    "SELECT ",
+                    node_columns!(),
+                    " FROM scenario_nodes WHERE exploration_id = $1",
+                    tree_order!()
+                ),
+                &[&exploration_id],
+            )
+            .await?;
+        nodes(&rows)
+    }
+
+    async fn frontier(&self, exploration_id: &str) -> Result<Vec<ScenarioNode>> {
+        let rows = self
+            .db
+            .query(
+                concat!(
+                    "SELECT ",
+                    node_columns!(),
+                    " FROM scenario_nodes n
+                     WHERE n.exploration_id = $1 AND n.node_status = 'active'
+                       AND NOT EXISTS (SELECT 1 FROM scenario_nodes c WHERE c.parent_id = n.id)",
+                    tree_order!()
+                ),
+                &[&exploration_id],
+            )
+            .await?;
+        nodes(&rows)
+    }
+
+    async fn root(&self, exploration_id: &str) -> Result<Option<ScenarioNode>> {
+        let row = self
+            .db
+            .query_opt(
+                concat!(
+                    "SELECT ",
+                    node_columns!(),
+                    " FROM scenario_nodes WHERE exploration_id = $1 AND parent_id IS NULL",
+                    tree_order!(),
+                    " LIMIT 1"
+                ),
+                &[&exploration_id],
+            )
+            .await?;
+        opt_node(row)
+    }
+
+    async fn winner(&self, exploration_id: &str) -> Result<Option<ScenarioNode>> {
+        let row = self
+            .db
+            .query_opt(
+                concat!(
+                    "SELECT ",
+                    node_columns!(),
+                    " FROM scenario_nodes WHERE exploration_id = $1 AND node_status = 'winner'",
+                    tree_order!(),
+                    " LIMIT 1"
+                ),
+                &[&exploration_id],
+            )
+            .await?;
+        opt_node(row)
+    }
+
+    async fn path(&self, node_id: &str) -> Result<Vec<ScenarioNode>> {
+        // Walks parent_id upwards; the step bound stops a cycle in damaged data.
+        let rows = self
+            .db
+            .query(
+                concat!(
+                    "WITH RECURSIVE chain (node_id, next_id, step) AS (
+                         SELECT id, parent_id, 0 FROM scenario_nodes WHERE id = $1
+                         UNION ALL
+                         SELECT s.id, s.parent_id, chain.step + 1
+                         FROM scenario_nodes s JOIN chain ON s.id = chain.next_id
+                         WHERE chain.step < 100000
+                     )
+                     SELECT ",
+                    node_columns!(),
+                    " FROM scenario_nodes JOIN chain ON chain.node_id = scenario_nodes.id
+                     ORDER BY chain.step DESC"
+                ),
+                &[&node_id],
+            )
+            .await?;
+        nodes(&rows)
+    }
+
+    async fn children(&self, node_id: &str) -> Result<Vec<ScenarioNode>> {
+        let rows = self
+            .db
+            .query(
+                concat!(
+                    "SELECT ",
+                    node_columns!(),
+                    " FROM scenario_nodes WHERE parent_id = $1 ORDER BY created_at ASC, id ASC"
+                ),
+                &[&node_id],
+            )
+            .await?;
+        nodes(&rows)
+    }
+
+    async fn count_by_status(&self, exploration_id: &str) -> Result<Vec<(NodeStatus, i64)>> {
+        let rows = self
+            .db
+            .query(
+                "SELECT node_status, count(*) AS n FROM scenario_nodes
+                 WHERE exploration_id = $1 GROUP BY node_status",
+                &[&exploration_id],
+            )
+            .await?;
+        let counted = rows
+            .iter()
+            .map(|row| {
+                Ok((
+                    enumerated::<NodeStatus>(row, NODES, "node_status")?,
+                    get(row, NODES, "n")?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(node_status_counts(&counted))
+    }
+
+    async fn best_node(&self, exploration_id: &str) -> Result<Option<ScenarioNode>> {
+        // The CASE guard keeps the cast away from non-numbers (strings, booleans, null).
+        let row = self
+            .db
+            .query_opt(
+                concat!(
+                    "SELECT ",
+                    node_columns!(),
+                    " FROM (
+                         SELECT ",
+                    node_columns!(),
+                    ", CASE WHEN jsonb_typeof(simulation_results -> 'success_rate') = 'number'
+                                 THEN (simulation_results ->> 'success_rate')::float8 END AS rate
+                         FROM scenario_nodes WHERE exploration_id = $1
+                     ) n
+                     WHERE rate IS NOT NULL
+                     ORDER BY rate DESC NULLS LAST, id ASC
+                     LIMIT 1"
+                ),
+                &[&exploration_id],
+            )
+            .await?;
+        opt_node(row)
+    }
+}
