@@ -106,7 +106,9 @@ repositories! {
     synth_groups: SynthGroupRepository => SqliteSynthGroupRepository, PgSynthGroupRepository;
     /// Synths.
     synths: SynthRepository => SqliteSynthRepository, PgSynthRepository;
+    /// Interview batches and their transcripts.
     research: ResearchRepository => SqliteResearchRepository, PgResearchRepository;
+    /// Scenario explorations and their node trees.
     explorations: ExplorationRepository => SqliteExplorationRepository, PgExplorationRepository;
 }
 
