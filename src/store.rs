@@ -65,6 +65,14 @@ macro_rules! repositories {
 repositories! {
     /// Experiments.
     experiments: ExperimentRepository => SqliteExperimentRepository, PgExperimentRepository;
+    /// Legacy feature scorecards.
+    scorecards: ScorecardRepository => SqliteScorecardRepository, PgScorecardRepository;
+    /// Legacy simulation runs.
+    simulations: SimulationRepository => SqliteSimulationRepository, PgSimulationRepository;
+    /// Region analyses of legacy simulations.
+    regions: RegionRepository => SqliteRegionRepository, PgRegionRepository;
+    /// Sensitivity results of legacy simulations.
+    sensitivity: SensitivityRepository => SqliteSensitivityRepository, PgSensitivityRepository;
     // /// Interview guides.
     // interview_guides: InterviewGuideRepository => SqliteInterviewGuideRepository, PgInterviewGuideRepository;
     // /// Synth groups.

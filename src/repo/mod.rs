@@ -3,10 +3,18 @@
 
 mod experiment;
 mod interview_guide;
+mod region;
+mod scorecard;
+mod sensitivity;
+mod simulation;
 mod synth;
 mod synth_group;
 
 pub use experiment::ExperimentRepository;
 pub use interview_guide::InterviewGuideRepository;
+pub use region::RegionRepository;
+pub use scorecard::ScorecardRepository;
+pub use sensitivity::SensitivityRepository;
+pub use simulation::SimulationRepository;
 pub use synth::SynthRepository;
 pub use synth_group::SynthGroupRepository;

@@ -6,3 +6,7 @@ mod harness;
 mod support;
 
 mod experiments;
+mod regions;
+mod scorecards;
+mod sensitivity;
+mod simulations;

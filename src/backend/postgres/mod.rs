@@ -4,7 +4,11 @@
 mod error;
 mod experiment;
 mod interview_guide;
+mod region;
 pub(crate) mod row;
+mod scorecard;
+mod sensitivity;
+mod simulation;
 mod synth;
 mod synth_group;
 
@@ -16,6 +20,10 @@ use tokio_postgres::{NoTls, Row};
 
 pub(crate) use experiment::PgExperimentRepository;
 pub(crate) use interview_guide::PgInterviewGuideRepository;
+pub(crate) use region::PgRegionRepository;
+pub(crate) use scorecard::PgScorecardRepository;
+pub(crate) use sensitivity::PgSensitivityRepository;
+pub(crate) use simulation::PgSimulationRepository;
 pub(crate) use synth::PgSynthRepository;
 pub(crate) use synth_group::PgSynthGroupRepository;
 

@@ -8,7 +8,11 @@
 mod error;
 mod experiment;
 mod interview_guide;
+mod region;
 pub(crate) mod row;
+mod scorecard;
+mod sensitivity;
+mod simulation;
 mod synth;
 mod synth_group;
 
@@ -18,6 +22,10 @@ use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore};
 
 pub(crate) use experiment::SqliteExperimentRepository;
 pub(crate) use interview_guide::SqliteInterviewGuideRepository;
+pub(crate) use region::SqliteRegionRepository;
+pub(crate) use scorecard::SqliteScorecardRepository;
+pub(crate) use sensitivity::SqliteSensitivityRepository;
+pub(crate) use simulation::SqliteSimulationRepository;
 pub(crate) use synth::SqliteSynthRepository;
 pub(crate) use synth_group::SqliteSynthGroupRepository;
 
