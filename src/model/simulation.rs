@@ -312,13 +312,12 @@ impl NewSensitivityResult {
         }
     }
 
-    /// Refuses values neither backend can store identically; normalises -0.0 and fills
-    /// `created_at`.
+    /// Refuses values neither backend can store identically; normalises -0.0.
     pub(crate) fn checked(&self) -> crate::Result<Self> {
         let mut new = self.clone();
         new.baseline_success = storable_float("baseline_success", new.baseline_success)?;
         new.analyzed_at = super::truncate(new.analyzed_at);
-        new.created_at = Some(new.created_at.map(super::truncate).unwrap_or_else(super::now));
+        new.created_at = new.created_at.map(super::truncate);
         Ok(new)
     }
 }
