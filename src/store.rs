@@ -110,6 +110,14 @@ repositories! {
     research: ResearchRepository => SqliteResearchRepository, PgResearchRepository;
     /// Scenario explorations and their node trees.
     explorations: ExplorationRepository => SqliteExplorationRepository, PgExplorationRepository;
+    /// Legacy feature scorecards.
+    scorecards: ScorecardRepository => SqliteScorecardRepository, PgScorecardRepository;
+    /// Legacy simulation runs.
+    simulations: SimulationRepository => SqliteSimulationRepository, PgSimulationRepository;
+    /// Region analyses of legacy simulations.
+    regions: RegionRepository => SqliteRegionRepository, PgRegionRepository;
+    /// Sensitivity results of legacy simulations.
+    sensitivity: SensitivityRepository => SqliteSensitivityRepository, PgSensitivityRepository;
 }
 
 /// The data layer: every repository over one database. Cheap to clone.

@@ -4,13 +4,21 @@
 mod experiment;
 mod exploration;
 mod interview_guide;
+mod region;
 mod research;
+mod scorecard;
+mod sensitivity;
+mod simulation;
 mod synth;
 mod synth_group;
 
 pub use experiment::ExperimentRepository;
 pub use exploration::ExplorationRepository;
 pub use interview_guide::InterviewGuideRepository;
+pub use region::RegionRepository;
 pub use research::ResearchRepository;
+pub use scorecard::ScorecardRepository;
+pub use sensitivity::SensitivityRepository;
+pub use simulation::SimulationRepository;
 pub use synth::SynthRepository;
 pub use synth_group::SynthGroupRepository;

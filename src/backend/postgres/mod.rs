@@ -5,8 +5,12 @@ mod error;
 mod experiment;
 mod exploration;
 mod interview_guide;
+mod region;
 mod research;
 pub(crate) mod row;
+mod scorecard;
+mod sensitivity;
+mod simulation;
 mod synth;
 mod synth_group;
 
@@ -23,7 +27,11 @@ use tokio_postgres::{NoTls, Row};
 pub(crate) use experiment::PgExperimentRepository;
 pub(crate) use exploration::PgExplorationRepository;
 pub(crate) use interview_guide::PgInterviewGuideRepository;
+pub(crate) use region::PgRegionRepository;
 pub(crate) use research::PgResearchRepository;
+pub(crate) use scorecard::PgScorecardRepository;
+pub(crate) use sensitivity::PgSensitivityRepository;
+pub(crate) use simulation::PgSimulationRepository;
 pub(crate) use synth::PgSynthRepository;
 pub(crate) use synth_group::PgSynthGroupRepository;
 

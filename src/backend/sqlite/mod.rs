@@ -9,8 +9,12 @@ mod error;
 mod experiment;
 mod exploration;
 mod interview_guide;
+mod region;
 mod research;
 pub(crate) mod row;
+mod scorecard;
+mod sensitivity;
+mod simulation;
 mod synth;
 mod synth_group;
 
@@ -22,7 +26,11 @@ use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore};
 pub(crate) use experiment::SqliteExperimentRepository;
 pub(crate) use exploration::SqliteExplorationRepository;
 pub(crate) use interview_guide::SqliteInterviewGuideRepository;
+pub(crate) use region::SqliteRegionRepository;
 pub(crate) use research::SqliteResearchRepository;
+pub(crate) use scorecard::SqliteScorecardRepository;
+pub(crate) use sensitivity::SqliteSensitivityRepository;
+pub(crate) use simulation::SqliteSimulationRepository;
 pub(crate) use synth::SqliteSynthRepository;
 pub(crate) use synth_group::SqliteSynthGroupRepository;
 
