@@ -198,12 +198,12 @@ fn search_path_config(server: &PostgresConfig, schema: &str) -> PostgresConfig {
 /// Drops a PostgreSQL test schema after a case passed (failed cases keep theirs for
 /// inspection until the next run sweeps them).
 pub async fn drop_schema(db: &TestDb) {
-    if let (Some(config), Some(schema)) = (&db.pg_config, &db.pg_schema) {
-        if let Ok(client) = connect(config).await {
-            let _ = client
-                .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
-                .await;
-        }
+    if let (Some(config), Some(schema)) = (&db.pg_config, &db.pg_schema)
+        && let Ok(client) = connect(config).await
+    {
+        let _ = client
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+            .await;
     }
 }
 
