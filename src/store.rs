@@ -65,6 +65,16 @@ macro_rules! repositories {
 repositories! {
     /// Experiments.
     experiments: ExperimentRepository => SqliteExperimentRepository, PgExperimentRepository;
+    /// Analysis runs (one per experiment).
+    analyses: AnalysisRepository => SqliteAnalysisRepository, PgAnalysisRepository;
+    /// Per-synth outcomes of analyses.
+    synth_outcomes: SynthOutcomeRepository => SqliteSynthOutcomeRepository, PgSynthOutcomeRepository;
+    /// Precomputed chart data of analyses.
+    analysis_cache: AnalysisCacheRepository => SqliteAnalysisCacheRepository, PgAnalysisCacheRepository;
+    /// LLM insights per chart.
+    chart_insights: ChartInsightRepository => SqliteChartInsightRepository, PgChartInsightRepository;
+    /// Generated documents of experiments.
+    experiment_documents: ExperimentDocumentRepository => SqliteExperimentDocumentRepository, PgExperimentDocumentRepository;
     // /// Interview guides.
     // interview_guides: InterviewGuideRepository => SqliteInterviewGuideRepository, PgInterviewGuideRepository;
     // /// Synth groups.

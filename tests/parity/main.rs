@@ -5,4 +5,9 @@
 mod harness;
 mod support;
 
+mod analyses;
+mod analysis_cache;
+mod chart_insights;
+mod experiment_documents;
 mod experiments;
+mod synth_outcomes;

@@ -1,12 +1,17 @@
 //! PostgreSQL (tokio-postgres through a deadpool pool). Only this module names the driver's
 //! connection types; repositories use the small query helpers of [`PgDb`].
 
+mod analysis;
+mod analysis_cache;
+mod chart_insight;
 mod error;
 mod experiment;
+mod experiment_document;
 mod interview_guide;
 pub(crate) mod row;
 mod synth;
 mod synth_group;
+mod synth_outcome;
 
 use std::time::Duration;
 
@@ -14,10 +19,15 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, R
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
+pub(crate) use analysis::PgAnalysisRepository;
+pub(crate) use analysis_cache::PgAnalysisCacheRepository;
+pub(crate) use chart_insight::PgChartInsightRepository;
 pub(crate) use experiment::PgExperimentRepository;
+pub(crate) use experiment_document::PgExperimentDocumentRepository;
 pub(crate) use interview_guide::PgInterviewGuideRepository;
 pub(crate) use synth::PgSynthRepository;
 pub(crate) use synth_group::PgSynthGroupRepository;
+pub(crate) use synth_outcome::PgSynthOutcomeRepository;
 
 use crate::config::PostgresConfig;
 use crate::{Error, ErrorKind, Result};

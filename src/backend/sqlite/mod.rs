@@ -5,21 +5,31 @@
 //! runs on tokio's blocking pool through [`SqliteDb::read`] / [`SqliteDb::write`], never on
 //! the async worker threads.
 
+mod analysis;
+mod analysis_cache;
+mod chart_insight;
 mod error;
 mod experiment;
+mod experiment_document;
 mod interview_guide;
 pub(crate) mod row;
 mod synth;
 mod synth_group;
+mod synth_outcome;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::sync::{Arc, Mutex as SyncMutex};
 use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore};
 
+pub(crate) use analysis::SqliteAnalysisRepository;
+pub(crate) use analysis_cache::SqliteAnalysisCacheRepository;
+pub(crate) use chart_insight::SqliteChartInsightRepository;
 pub(crate) use experiment::SqliteExperimentRepository;
+pub(crate) use experiment_document::SqliteExperimentDocumentRepository;
 pub(crate) use interview_guide::SqliteInterviewGuideRepository;
 pub(crate) use synth::SqliteSynthRepository;
 pub(crate) use synth_group::SqliteSynthGroupRepository;
+pub(crate) use synth_outcome::SqliteSynthOutcomeRepository;
 
 use crate::config::{SqliteConfig, SqliteLocation};
 use crate::{Error, ErrorKind, Result};
