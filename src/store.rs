@@ -118,6 +118,16 @@ repositories! {
     regions: RegionRepository => SqliteRegionRepository, PgRegionRepository;
     /// Sensitivity results of legacy simulations.
     sensitivity: SensitivityRepository => SqliteSensitivityRepository, PgSensitivityRepository;
+    /// Analysis runs (one per experiment).
+    analyses: AnalysisRepository => SqliteAnalysisRepository, PgAnalysisRepository;
+    /// Per-synth outcomes of analyses.
+    synth_outcomes: SynthOutcomeRepository => SqliteSynthOutcomeRepository, PgSynthOutcomeRepository;
+    /// Precomputed chart data of analyses.
+    analysis_cache: AnalysisCacheRepository => SqliteAnalysisCacheRepository, PgAnalysisCacheRepository;
+    /// LLM insights per chart.
+    chart_insights: ChartInsightRepository => SqliteChartInsightRepository, PgChartInsightRepository;
+    /// Generated documents of experiments.
+    experiment_documents: ExperimentDocumentRepository => SqliteExperimentDocumentRepository, PgExperimentDocumentRepository;
 }
 
 /// The data layer: every repository over one database. Cheap to clone.

@@ -3,20 +3,33 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::Timestamp;
+use super::{Timestamp, portable};
+use crate::Result;
 
 string_enum! {
     /// `experiment_documents.document_type`.
-    DocumentType { Summary = "summary", Prfaq = "prfaq", ExecutiveSummary = "executive_summary" }
+    DocumentType {
+        /// The experiment summary.
+        Summary = "summary",
+        /// The press release / FAQ.
+        Prfaq = "prfaq",
+        /// The executive summary.
+        ExecutiveSummary = "executive_summary",
+    }
 }
 
 string_enum! {
     /// `experiment_documents.status`.
     DocumentStatus {
+        /// Requested, not started.
         Pending = "pending",
+        /// Being generated.
         Generating = "generating",
+        /// Generated.
         Completed = "completed",
+        /// Generation failed.
         Failed = "failed",
+        /// Generated in part.
         Partial = "partial",
     }
 }
@@ -42,4 +55,119 @@ pub struct ExperimentDocument {
     pub status: DocumentStatus,
     /// Why generation failed.
     pub error_message: Option<String>,
+}
+
+/// What a caller supplies to save (create or replace) a document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewExperimentDocument {
+    /// Primary key of a new row; [`NewExperimentDocument::new`] generates one. A save that
+    /// replaces the experiment's document of this type keeps the stored id.
+    pub id: String,
+    /// The experiment.
+    pub experiment_id: String,
+    /// Which document.
+    pub document_type: DocumentType,
+    /// The markdown text.
+    pub markdown_content: String,
+    /// Generation metadata.
+    pub metadata: Option<Value>,
+    /// Generation time; `None` means now.
+    pub generated_at: Option<Timestamp>,
+    /// The LLM used.
+    pub model: Option<String>,
+    /// Generation state.
+    pub status: DocumentStatus,
+    /// Why generation failed.
+    pub error_message: Option<String>,
+}
+
+impl NewExperimentDocument {
+    /// A completed document with a generated id, generated now, without metadata or model.
+    pub fn new(
+        experiment_id: impl Into<String>,
+        document_type: DocumentType,
+        markdown_content: impl Into<String>,
+    ) -> Self {
+        NewExperimentDocument {
+            id: super::id::generate("doc", 12),
+            experiment_id: experiment_id.into(),
+            document_type,
+            markdown_content: markdown_content.into(),
+            metadata: None,
+            generated_at: None,
+            model: None,
+            status: DocumentStatus::Completed,
+            error_message: None,
+        }
+    }
+
+    /// A copy both backends store identically.
+    pub(crate) fn checked(&self) -> Result<Self> {
+        portable::text(&self.id, "document id")?;
+        portable::text(&self.experiment_id, "experiment id")?;
+        portable::text(&self.markdown_content, "markdown content")?;
+        portable::opt_text(self.model.as_deref(), "model")?;
+        portable::opt_text(self.error_message.as_deref(), "error message")?;
+        Ok(NewExperimentDocument {
+            metadata: portable::opt_json(self.metadata.as_ref(), "document metadata")?,
+            generated_at: self.generated_at.map(super::truncate),
+            ..self.clone()
+        })
+    }
+}
+
+/// A document without its markdown text (for listings).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentSummary {
+    /// Primary key.
+    pub id: String,
+    /// The experiment.
+    pub experiment_id: String,
+    /// Which document.
+    pub document_type: DocumentType,
+    /// Generation metadata.
+    pub metadata: Option<Value>,
+    /// When it was generated.
+    pub generated_at: Timestamp,
+    /// The LLM used.
+    pub model: Option<String>,
+    /// Generation state.
+    pub status: DocumentStatus,
+    /// Why generation failed.
+    pub error_message: Option<String>,
+}
+
+/// A status change of a document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentStatusUpdate {
+    /// The new state.
+    pub status: DocumentStatus,
+    /// The new error message; `None` clears it.
+    pub error_message: Option<String>,
+    /// New markdown text (also sets `generated_at` to now); `None` keeps the stored text.
+    pub markdown_content: Option<String>,
+    /// New metadata; `None` keeps the stored metadata.
+    pub metadata: Option<Value>,
+}
+
+impl DocumentStatusUpdate {
+    /// A change of the status alone (clears the error message).
+    pub fn new(status: DocumentStatus) -> Self {
+        DocumentStatusUpdate {
+            status,
+            error_message: None,
+            markdown_content: None,
+            metadata: None,
+        }
+    }
+
+    /// A copy both backends store identically.
+    pub(crate) fn checked(&self) -> Result<Self> {
+        portable::opt_text(self.error_message.as_deref(), "error message")?;
+        portable::opt_text(self.markdown_content.as_deref(), "markdown content")?;
+        Ok(DocumentStatusUpdate {
+            metadata: portable::opt_json(self.metadata.as_ref(), "document metadata")?,
+            ..self.clone()
+        })
+    }
 }

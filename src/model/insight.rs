@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::Timestamp;
+use super::{Timestamp, portable};
+use crate::Result;
 
 /// One insight (`chart_insights`; unique per simulation and insight type).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,4 +21,45 @@ pub struct ChartInsight {
     pub created_at: Timestamp,
     /// When it last changed.
     pub updated_at: Timestamp,
+}
+
+/// What a caller supplies to save (create or replace) an insight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewChartInsight {
+    /// Primary key of a new row; [`NewChartInsight::new`] generates one. A save that replaces
+    /// the insight of this simulation and type keeps the stored id.
+    pub id: String,
+    /// The simulation or analysis the chart belongs to.
+    pub simulation_id: String,
+    /// Which chart.
+    pub insight_type: String,
+    /// The LLM response.
+    pub response_json: Value,
+    /// Save time (`created_at` of a new row, `updated_at` always); `None` means now.
+    pub saved_at: Option<Timestamp>,
+}
+
+impl NewChartInsight {
+    /// An insight with a generated id, saved now.
+    pub fn new(simulation_id: impl Into<String>, insight_type: impl Into<String>, response_json: Value) -> Self {
+        NewChartInsight {
+            id: super::id::generate("ins", 12),
+            simulation_id: simulation_id.into(),
+            insight_type: insight_type.into(),
+            response_json,
+            saved_at: None,
+        }
+    }
+
+    /// A copy both backends store identically.
+    pub(crate) fn checked(&self) -> Result<Self> {
+        portable::text(&self.id, "insight id")?;
+        portable::text(&self.simulation_id, "simulation id")?;
+        portable::text(&self.insight_type, "insight type")?;
+        Ok(NewChartInsight {
+            response_json: portable::json(&self.response_json, "insight response")?,
+            saved_at: self.saved_at.map(super::truncate),
+            ..self.clone()
+        })
+    }
 }

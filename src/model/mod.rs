@@ -54,6 +54,7 @@ mod experiment;
 pub mod id;
 mod insight;
 mod page;
+pub(crate) mod portable;
 mod research;
 mod simulation;
 mod synth;

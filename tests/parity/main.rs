@@ -5,6 +5,10 @@
 mod harness;
 mod support;
 
+mod analyses;
+mod analysis_cache;
+mod chart_insights;
+mod experiment_documents;
 mod experiments;
 mod explorations;
 mod interview_guides;
@@ -14,5 +18,6 @@ mod scorecards;
 mod sensitivity;
 mod simulations;
 mod synth_groups;
+mod synth_outcomes;
 mod synths;
 mod unit_of_work;

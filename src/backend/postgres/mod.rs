@@ -1,8 +1,12 @@
 //! PostgreSQL (tokio-postgres through a deadpool pool). Only this module names the driver's
 //! connection types; repositories use the small query helpers of [`PgDb`].
 
+mod analysis;
+mod analysis_cache;
+mod chart_insight;
 mod error;
 mod experiment;
+mod experiment_document;
 mod exploration;
 mod interview_guide;
 mod region;
@@ -13,6 +17,7 @@ mod sensitivity;
 mod simulation;
 mod synth;
 mod synth_group;
+mod synth_outcome;
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
@@ -24,7 +29,11 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
+pub(crate) use analysis::PgAnalysisRepository;
+pub(crate) use analysis_cache::PgAnalysisCacheRepository;
+pub(crate) use chart_insight::PgChartInsightRepository;
 pub(crate) use experiment::PgExperimentRepository;
+pub(crate) use experiment_document::PgExperimentDocumentRepository;
 pub(crate) use exploration::PgExplorationRepository;
 pub(crate) use interview_guide::PgInterviewGuideRepository;
 pub(crate) use region::PgRegionRepository;
@@ -34,6 +43,7 @@ pub(crate) use sensitivity::PgSensitivityRepository;
 pub(crate) use simulation::PgSimulationRepository;
 pub(crate) use synth::PgSynthRepository;
 pub(crate) use synth_group::PgSynthGroupRepository;
+pub(crate) use synth_outcome::PgSynthOutcomeRepository;
 
 use crate::config::PostgresConfig;
 use crate::{Error, ErrorKind, Result};

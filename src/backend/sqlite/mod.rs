@@ -5,8 +5,12 @@
 //! runs on tokio's blocking pool through [`SqliteDb::read`] / [`SqliteDb::write`], never on
 //! the async worker threads.
 
+mod analysis;
+mod analysis_cache;
+mod chart_insight;
 mod error;
 mod experiment;
+mod experiment_document;
 mod exploration;
 mod interview_guide;
 mod region;
@@ -17,13 +21,18 @@ mod sensitivity;
 mod simulation;
 mod synth;
 mod synth_group;
+mod synth_outcome;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex as SyncMutex};
 use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore};
 
+pub(crate) use analysis::SqliteAnalysisRepository;
+pub(crate) use analysis_cache::SqliteAnalysisCacheRepository;
+pub(crate) use chart_insight::SqliteChartInsightRepository;
 pub(crate) use experiment::SqliteExperimentRepository;
+pub(crate) use experiment_document::SqliteExperimentDocumentRepository;
 pub(crate) use exploration::SqliteExplorationRepository;
 pub(crate) use interview_guide::SqliteInterviewGuideRepository;
 pub(crate) use region::SqliteRegionRepository;
@@ -33,6 +42,7 @@ pub(crate) use sensitivity::SqliteSensitivityRepository;
 pub(crate) use simulation::SqliteSimulationRepository;
 pub(crate) use synth::SqliteSynthRepository;
 pub(crate) use synth_group::SqliteSynthGroupRepository;
+pub(crate) use synth_outcome::SqliteSynthOutcomeRepository;
 
 use crate::config::{SqliteConfig, SqliteLocation};
 use crate::{Error, ErrorKind, Result};
