@@ -62,6 +62,23 @@ impl NewExperiment {
     }
 }
 
+impl NewExperiment {
+    /// A copy both backends store identically (NUL characters refused, JSON numbers
+    /// normalised, time truncated to microseconds).
+    pub(crate) fn checked(&self) -> crate::Result<Self> {
+        use super::portable;
+        portable::text(&self.id, "experiment id")?;
+        portable::text(&self.name, "experiment name")?;
+        portable::text(&self.hypothesis, "experiment hypothesis")?;
+        portable::opt_text(self.description.as_deref(), "experiment description")?;
+        Ok(NewExperiment {
+            scorecard_data: portable::opt_json(self.scorecard_data.as_ref(), "scorecard")?,
+            created_at: self.created_at.map(super::truncate),
+            ..self.clone()
+        })
+    }
+}
+
 /// Fields of an experiment to change; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExperimentChanges {
@@ -71,6 +88,17 @@ pub struct ExperimentChanges {
     pub hypothesis: Option<String>,
     /// New description (`Some(None)` clears it).
     pub description: Option<Option<String>>,
+}
+
+impl ExperimentChanges {
+    /// Refuses text neither backend can store identically (a NUL character).
+    pub(crate) fn checked(&self) -> crate::Result<Self> {
+        use super::portable;
+        portable::opt_text(self.name.as_deref(), "experiment name")?;
+        portable::opt_text(self.hypothesis.as_deref(), "experiment hypothesis")?;
+        portable::opt_text(self.description.clone().flatten().as_deref(), "experiment description")?;
+        Ok(self.clone())
+    }
 }
 
 /// One row of the experiment listing, with what exists around the experiment.
@@ -124,4 +152,15 @@ pub struct InterviewGuideFields {
     pub questions: Option<String>,
     /// Context examples text.
     pub context_examples: Option<String>,
+}
+
+impl InterviewGuideFields {
+    /// Refuses text neither backend can store identically (a NUL character).
+    pub(crate) fn checked(&self) -> crate::Result<Self> {
+        use super::portable;
+        portable::opt_text(self.context_definition.as_deref(), "context definition")?;
+        portable::opt_text(self.questions.as_deref(), "questions")?;
+        portable::opt_text(self.context_examples.as_deref(), "context examples")?;
+        Ok(self.clone())
+    }
 }

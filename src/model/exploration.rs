@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::Timestamp;
-use crate::{Error, Result};
+use crate::Result;
 
 string_enum! {
     /// `explorations.status`.
@@ -85,12 +85,7 @@ pub struct ScenarioNode {
 /// Refuses NaN and infinities: SQLite would store NaN as NULL and slip past CHECK constraints
 /// that PostgreSQL enforces, so both backends refuse them before the database sees them.
 fn finite(field: &str, value: Option<f64>) -> Result<()> {
-    match value {
-        Some(v) if !v.is_finite() => Err(Error::invalid_input(format!(
-            "{field} must be a finite number, got {v}"
-        ))),
-        _ => Ok(()),
-    }
+    super::portable::opt_finite(value, field).map(|_| ())
 }
 
 /// What a caller supplies to start a scenario search (status `running`, counters 0).

@@ -162,7 +162,7 @@ impl NewSimulation {
     /// Refuses values neither backend can store identically; normalises -0.0.
     pub(crate) fn checked(&self) -> crate::Result<Self> {
         let mut new = self.clone();
-        new.execution_time_seconds = opt_storable_float("execution_time_seconds", new.execution_time_seconds)?;
+        new.execution_time_seconds = super::portable::opt_finite(new.execution_time_seconds, "execution_time_seconds")?;
         new.started_at = new.started_at.map(super::truncate);
         new.completed_at = new.completed_at.map(super::truncate);
         Ok(new)
@@ -199,7 +199,8 @@ impl SimulationStatusUpdate {
     /// Refuses values neither backend can store identically; normalises -0.0.
     pub(crate) fn checked(&self) -> crate::Result<Self> {
         let mut update = self.clone();
-        update.execution_time_seconds = opt_storable_float("execution_time_seconds", update.execution_time_seconds)?;
+        update.execution_time_seconds =
+            super::portable::opt_finite(update.execution_time_seconds, "execution_time_seconds")?;
         update.completed_at = update.completed_at.map(super::truncate);
         Ok(update)
     }
@@ -261,11 +262,11 @@ impl NewRegionAnalysis {
     /// Refuses values neither backend can store identically; normalises -0.0.
     pub(crate) fn checked(&self) -> crate::Result<Self> {
         let mut new = self.clone();
-        new.synth_percentage = storable_float("synth_percentage", new.synth_percentage)?;
-        new.did_not_try_rate = storable_float("did_not_try_rate", new.did_not_try_rate)?;
-        new.failed_rate = storable_float("failed_rate", new.failed_rate)?;
-        new.success_rate = storable_float("success_rate", new.success_rate)?;
-        new.failure_delta = storable_float("failure_delta", new.failure_delta)?;
+        new.synth_percentage = super::portable::finite(new.synth_percentage, "synth_percentage")?;
+        new.did_not_try_rate = super::portable::finite(new.did_not_try_rate, "did_not_try_rate")?;
+        new.failed_rate = super::portable::finite(new.failed_rate, "failed_rate")?;
+        new.success_rate = super::portable::finite(new.success_rate, "success_rate")?;
+        new.failure_delta = super::portable::finite(new.failure_delta, "failure_delta")?;
         Ok(new)
     }
 }
@@ -315,26 +316,9 @@ impl NewSensitivityResult {
     /// Refuses values neither backend can store identically; normalises -0.0.
     pub(crate) fn checked(&self) -> crate::Result<Self> {
         let mut new = self.clone();
-        new.baseline_success = storable_float("baseline_success", new.baseline_success)?;
+        new.baseline_success = super::portable::finite(new.baseline_success, "baseline_success")?;
         new.analyzed_at = super::truncate(new.analyzed_at);
         new.created_at = new.created_at.map(super::truncate);
         Ok(new)
     }
-}
-
-/// A float both backends store bit for bit: NaN and ±infinity are refused (SQLite turns NaN
-/// into NULL, PostgreSQL keeps it), and -0.0 becomes 0.0 (SQLite's REAL storage drops the
-/// sign, PostgreSQL keeps it).
-pub(crate) fn storable_float(column: &str, value: f64) -> crate::Result<f64> {
-    if !value.is_finite() {
-        return Err(crate::Error::invalid_input(format!(
-            "{column} must be a finite number, got {value}"
-        )));
-    }
-    Ok(value + 0.0)
-}
-
-/// [`storable_float`] for a nullable column.
-pub(crate) fn opt_storable_float(column: &str, value: Option<f64>) -> crate::Result<Option<f64>> {
-    value.map(|v| storable_float(column, v)).transpose()
 }

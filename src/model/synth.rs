@@ -46,6 +46,20 @@ impl NewSynthGroup {
     }
 }
 
+impl NewSynthGroup {
+    /// A copy both backends store identically (NUL refused, time truncated).
+    pub(crate) fn checked(&self) -> crate::Result<Self> {
+        use super::portable;
+        portable::text(&self.id, "group id")?;
+        portable::text(&self.name, "group name")?;
+        portable::opt_text(self.description.as_deref(), "group description")?;
+        Ok(NewSynthGroup {
+            created_at: self.created_at.map(super::truncate),
+            ..self.clone()
+        })
+    }
+}
+
 /// A group with the number of synths in it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SynthGroupWithCount {
@@ -126,6 +140,26 @@ impl NewSynth {
             data: None,
             created_at: None,
         }
+    }
+}
+
+impl NewSynth {
+    /// A copy both backends store identically (NUL refused, JSON numbers normalised, time
+    /// truncated).
+    pub(crate) fn checked(&self) -> crate::Result<Self> {
+        use super::portable;
+        portable::text(&self.id, "synth id")?;
+        portable::opt_text(self.synth_group_id.as_deref(), "synth group id")?;
+        portable::text(&self.nome, "synth name")?;
+        portable::opt_text(self.descricao.as_deref(), "synth description")?;
+        portable::opt_text(self.link_photo.as_deref(), "link_photo")?;
+        portable::opt_text(self.avatar_path.as_deref(), "avatar_path")?;
+        portable::opt_text(self.version.as_deref(), "version")?;
+        Ok(NewSynth {
+            data: portable::opt_json(self.data.as_ref(), "synth data")?,
+            created_at: self.created_at.map(super::truncate),
+            ..self.clone()
+        })
     }
 }
 

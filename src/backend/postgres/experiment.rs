@@ -46,6 +46,7 @@ fn updated_or_not_found(id: &str, row: Option<Row>) -> Result<Experiment> {
 #[async_trait]
 impl ExperimentRepository for PgExperimentRepository {
     async fn create(&self, new: &NewExperiment) -> Result<Experiment> {
+        let new = &new.checked()?;
         let created_at = new.created_at.map(truncate).unwrap_or_else(now);
         let row = self
             .db
@@ -124,6 +125,7 @@ impl ExperimentRepository for PgExperimentRepository {
     }
 
     async fn update(&self, id: &str, changes: &ExperimentChanges) -> Result<Experiment> {
+        let changes = &changes.checked()?;
         let clear_or_set = changes.description.is_some();
         let description = changes.description.clone().flatten();
         let row = self
@@ -148,6 +150,7 @@ impl ExperimentRepository for PgExperimentRepository {
     }
 
     async fn update_scorecard(&self, id: &str, scorecard: &Value) -> Result<Experiment> {
+        let scorecard = &crate::model::portable::json(scorecard, "scorecard")?;
         let row = self
             .db
             .query_opt(

@@ -177,6 +177,7 @@ impl PgSynthRepository {
 #[async_trait]
 impl SynthRepository for PgSynthRepository {
     async fn create(&self, new: &NewSynth) -> Result<Synth> {
+        let new = &new.checked()?;
         let created_at = new.created_at.map(truncate).unwrap_or_else(now);
         let row = self
             .db

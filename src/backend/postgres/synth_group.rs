@@ -79,6 +79,7 @@ impl SynthGroupRepository for PgSynthGroupRepository {
     }
 
     async fn create(&self, new: &NewSynthGroup) -> Result<SynthGroup> {
+        let new = &new.checked()?;
         let created_at = new.created_at.map(truncate).unwrap_or_else(now);
         let row = self
             .db

@@ -45,7 +45,7 @@ fn updated_or_not_found(id: &str, row: Option<Experiment>) -> Result<Experiment>
 #[async_trait]
 impl ExperimentRepository for SqliteExperimentRepository {
     async fn create(&self, new: &NewExperiment) -> Result<Experiment> {
-        let new = new.clone();
+        let new = new.checked()?;
         let created_at = new.created_at.map(crate::model::truncate).unwrap_or_else(now);
         self.db
             .write(move |conn| {
@@ -132,7 +132,7 @@ impl ExperimentRepository for SqliteExperimentRepository {
     }
 
     async fn update(&self, id: &str, changes: &ExperimentChanges) -> Result<Experiment> {
-        let (id, changes, updated_at) = (id.to_owned(), changes.clone(), now());
+        let (id, changes, updated_at) = (id.to_owned(), changes.checked()?, now());
         self.db
             .write(move |conn| {
                 let mut stmt = conn.prepare_cached(
@@ -157,7 +157,8 @@ impl ExperimentRepository for SqliteExperimentRepository {
     }
 
     async fn update_scorecard(&self, id: &str, scorecard: &Value) -> Result<Experiment> {
-        let (id, scorecard, updated_at) = (id.to_owned(), json_param(scorecard), now());
+        let scorecard = crate::model::portable::json(scorecard, "scorecard")?;
+        let (id, scorecard, updated_at) = (id.to_owned(), json_param(&scorecard), now());
         self.db
             .write(move |conn| {
                 let mut stmt = conn.prepare_cached(

@@ -165,7 +165,7 @@ impl SqliteSynthRepository {
 #[async_trait]
 impl SynthRepository for SqliteSynthRepository {
     async fn create(&self, new: &NewSynth) -> Result<Synth> {
-        let new = new.clone();
+        let new = new.checked()?;
         let created_at = new.created_at.map(truncate).unwrap_or_else(now);
         self.db
             .write(move |conn| {

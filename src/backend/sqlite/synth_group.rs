@@ -66,7 +66,7 @@ impl SynthGroupRepository for SqliteSynthGroupRepository {
     }
 
     async fn create(&self, new: &NewSynthGroup) -> Result<SynthGroup> {
-        let new = new.clone();
+        let new = new.checked()?;
         let created_at = new.created_at.map(truncate).unwrap_or_else(now);
         self.db
             .write(move |conn| {
