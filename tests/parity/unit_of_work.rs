@@ -107,3 +107,60 @@ parity!(uow_store_is_usable_after_rollback, |db| {
     assert_eq!(page.items.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["exp_2"]);
     Ok(())
 });
+
+parity!(uow_experiment_guide_analysis_atomic_third_fails_on_foreign_key, |db| {
+    use synthlab_db::model::{InterviewGuideFields, NewAnalysisRun};
+    let err = db
+        .transaction(async |tx| {
+            tx.experiments()
+                .create(&experiment("exp_1", "A", "2025-01-02 00:00:00"))
+                .await?;
+            let guide = InterviewGuideFields {
+                questions: Some("Q1?".into()),
+                ..Default::default()
+            };
+            tx.interview_guides().create("exp_1", &guide).await?;
+            // The third write names an experiment that does not exist.
+            tx.analyses()
+                .create(&NewAnalysisRun::new("exp_missing", serde_json::json!({})))
+                .await?;
+            Ok(())
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ForeignKey, "{err}");
+    assert!(db.experiments().get("exp_1").await?.is_none());
+    assert!(!db.interview_guides().exists("exp_1").await?);
+    assert_eq!(
+        db.table_counts().await?.iter().map(|(_, n)| n).sum::<i64>(),
+        1,
+        "only the default group remains"
+    );
+    Ok(())
+});
+
+parity!(uow_experiment_guide_analysis_commit_together, |db| {
+    use synthlab_db::model::{InterviewGuideFields, NewAnalysisRun};
+    let analysis_id = db
+        .transaction(async |tx| {
+            tx.experiments()
+                .create(&experiment("exp_1", "A", "2025-01-02 00:00:00"))
+                .await?;
+            tx.interview_guides()
+                .create("exp_1", &InterviewGuideFields::default())
+                .await?;
+            let run = tx
+                .analyses()
+                .create(&NewAnalysisRun::new("exp_1", serde_json::json!({"n": 1})))
+                .await?;
+            Ok(run.id)
+        })
+        .await?;
+    let summary = db.experiments().list(PageRequest::first(10)?).await?.items.remove(0);
+    assert!(summary.has_analysis && summary.has_interview_guide);
+    assert_eq!(
+        db.analyses().get_by_experiment("exp_1").await?.map(|a| a.id),
+        Some(analysis_id)
+    );
+    Ok(())
+});
