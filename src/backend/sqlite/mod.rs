@@ -73,9 +73,11 @@ struct ReaderPool {
 /// call runs on the writer connection held by that transaction.
 #[derive(Clone)]
 pub(crate) struct SqliteDb {
-    writer: Arc<Mutex<Connection>>,
-    readers: Option<Arc<ReaderPool>>,
+    // Field order is drop order: read-only connections close before the writer, so the last
+    // connection to close can checkpoint the WAL into the main file (a read-only one cannot).
     tx: Option<Arc<SqliteTx>>,
+    readers: Option<Arc<ReaderPool>>,
+    writer: Arc<Mutex<Connection>>,
 }
 
 /// The writer connection held by an open unit of work (inside `BEGIN IMMEDIATE`).
