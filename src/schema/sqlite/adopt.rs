@@ -15,10 +15,10 @@
 //! 3. **Rebuild** tables whose definition differs from V1 (rename old, create V1 table, copy
 //!    rows with their rowids column by column by name, V1 defaults for missing columns,
 //!    compare old and new values and storage classes, drop old, create V1 indexes), create
-//!    missing tables, rewrite timestamp text to the canonical shape of the same instant,
-//!    insert V1's seed rows if absent.
+//!    missing tables, rewrite timestamp text to the canonical shape of the same instant.
 //! 4. **Verify**: `sqlite_master` equals a freshly migrated V1 (whitespace aside), the catalog
-//!    diff is empty, row counts and orphans are unchanged, `quick_check` is ok.
+//!    diff is empty, row counts and orphans are unchanged, `quick_check` is ok. Then V1's seed
+//!    rows (the default synth group) are inserted if absent.
 //! 5. **Record** V1 as applied through refinery itself (`Target::FakeVersion(1)`), so the
 //!    checksum is the one refinery computes, then COMMIT. Any error before COMMIT rolls
 //!    everything back and removes the backup.
@@ -269,9 +269,8 @@ fn adopt_locked(conn: &Connection, path: &Path, v1: &V1, backup_slot: &mut Optio
         }
     }
     rewrite_timestamps(conn, v1, &mut report)?;
-    report.seed_rows_added = insert_seed(conn, v1)?;
-
     verify(conn, v1, &counts_before, &orphans_before)?;
+    report.seed_rows_added = insert_seed(conn, v1)?;
     let runner = MigrationSet::embedded(BackendKind::Sqlite)
         .up_to(1)
         .runner()
