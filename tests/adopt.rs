@@ -3,6 +3,8 @@
 //! V1, `schema check` is clean, the repositories read the data; and a file holding a value
 //! V1 refuses is left byte-for-byte as it was.
 
+#![cfg(feature = "sqlite")]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -101,6 +101,7 @@ impl From<&MigrationHistory> for SchemaStatus {
 }
 
 /// The refusal for a legacy SQLite file that is not under management.
+#[cfg(feature = "sqlite")]
 pub(crate) fn unadopted_legacy_error() -> Error {
     Error::config(
         "this SQLite file was written by the legacy application and is not under management: \

@@ -370,3 +370,22 @@ async fn schema_sqlite_and_postgres_describe_the_same_logical_schema() {
     );
     crate::harness::drop_schema(&postgres).await;
 }
+
+parity!(schema_migration_and_its_history_row_commit_together, |db| {
+    // V2 succeeds but makes the history insert that follows it fail: if the two were not in
+    // one transaction, V2's table would remain without a history row.
+    let before = db.migrator().introspect().await?;
+    let up = "CREATE TABLE orphaned_by_history (n INTEGER); DROP TABLE refinery_schema_history;";
+    let set = set_with(db, vec![MigrationScript::new("V2__sabotage", up, None)?]);
+    let err = db.migrator().with_set(set.clone())?.up(None).await.unwrap_err();
+    assert!(err.to_string().contains("nothing was applied"), "{err}");
+    assert_eq!(
+        db.migrator().introspect().await?,
+        before,
+        "V2's table went with its history row"
+    );
+    let history = db.migrator().with_set(set)?.history().await?;
+    assert!(history.managed, "the history table is back");
+    assert_eq!(history.current_version, 1);
+    Ok(())
+});
