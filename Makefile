@@ -4,7 +4,8 @@ PGPORT ?= 5432
 PARITY_DATABASE_URL ?= postgres://postgres@127.0.0.1:$(PGPORT)/postgres
 export PARITY_DATABASE_URL
 
-.PHONY: demo test check fmt lint test-sqlite build pg-start pg-stop clean-demo
+.PHONY: demo test check fmt lint test-sqlite build pg-start pg-stop clean-demo \
+	migrate-up migrate-down migrate-status migrate-new schema-check bench-migrate
 
 ## Create ./synthlab.db (or use DATABASE_URL), load the demo data through the repositories, print the status.
 demo:
@@ -38,3 +39,29 @@ pg-stop:
 
 clean-demo:
 	rm -f synthlab.db synthlab.db-wal synthlab.db-shm
+
+## Schema lifecycle, on DATABASE_URL (default sqlite://synthlab.db).
+## Apply pending migrations (TO=N to stop after version N).
+migrate-up:
+	$(CARGO) run --quiet --bin synthlab-db -- migrate up $(if $(TO),--to $(TO))
+
+## Roll back through the down scripts: STEPS=K (default 1) or TO=N.
+migrate-down:
+	$(CARGO) run --quiet --bin synthlab-db -- migrate down $(if $(TO),--to $(TO),--steps $(or $(STEPS),1))
+
+## Current version, pending migrations, problems (exit 1 when the history does not match).
+migrate-status:
+	$(CARGO) run --quiet --bin synthlab-db -- migrate status
+
+## New up + down scripts for both dialects: make migrate-new NAME=add_something
+migrate-new:
+	@test -n "$(NAME)" || { echo "usage: make migrate-new NAME=add_something" >&2; exit 2; }
+	$(CARGO) run --quiet --bin synthlab-db -- migrate new $(NAME)
+
+## Live schema against the migrations (exit 1 with the differences).
+schema-check:
+	$(CARGO) run --quiet --bin synthlab-db -- schema check
+
+## Fresh apply time of all migrations on SQLite and PostgreSQL (goal < 1 s each).
+bench-migrate:
+	$(CARGO) run --release --example bench_migrate

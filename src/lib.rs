@@ -27,6 +27,9 @@ pub mod repo;
 pub mod schema;
 mod store;
 
+#[cfg(feature = "sqlite")]
+pub use schema::legacy;
+
 pub use config::{BackendKind, DatabaseConfig};
 pub use error::{Error, ErrorKind, Result};
 pub use store::{ConnectOptions, Store};

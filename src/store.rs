@@ -39,6 +39,13 @@ impl ConnectOptions {
     }
 }
 
+/// A borrowed backend handle (what `schema::Migrator` runs on).
+pub(crate) enum BackendRef<'a> {
+    #[cfg(feature = "sqlite")]
+    Sqlite(&'a SqliteDb),
+    Postgres(&'a PgDb),
+}
+
 #[derive(Clone)]
 enum Backend {
     #[cfg(feature = "sqlite")]
@@ -242,19 +249,13 @@ impl Store {
         &self.config
     }
 
-    /// Applies pending migrations; returns those applied.
+    /// Applies pending migrations; returns those applied (see [`crate::schema::Migrator::up`]).
     ///
     /// # Errors
-    /// Unavailable when the database cannot be reached; Other when a migration fails.
+    /// Unavailable when the database cannot be reached; Conflict when the history does not
+    /// match this build; Other when a migration fails (nothing is applied then).
     pub async fn migrate(&self) -> Result<Vec<MigrationInfo>> {
-        match &self.backend {
-            #[cfg(feature = "sqlite")]
-            Backend::Sqlite(db) => db.exclusive(|conn| crate::schema::sqlite::prepare(conn, true)).await,
-            Backend::Postgres(db) => {
-                let mut client = db.client().await?;
-                crate::schema::postgres::migrate(&mut client).await
-            }
-        }
+        self.migrator().up(None).await
     }
 
     /// The applied schema version and pending migrations.
@@ -262,13 +263,15 @@ impl Store {
     /// # Errors
     /// Unavailable when the database cannot be reached.
     pub async fn schema_status(&self) -> Result<SchemaStatus> {
+        Ok(SchemaStatus::from(&self.migrator().history().await?))
+    }
+
+    /// The backend handle, for the schema module.
+    pub(crate) fn backend_ref(&self) -> BackendRef<'_> {
         match &self.backend {
             #[cfg(feature = "sqlite")]
-            Backend::Sqlite(db) => db.exclusive(crate::schema::sqlite::status).await,
-            Backend::Postgres(db) => {
-                let mut client = db.client().await?;
-                crate::schema::postgres::status(&mut client).await
-            }
+            Backend::Sqlite(db) => BackendRef::Sqlite(db),
+            Backend::Postgres(db) => BackendRef::Postgres(db),
         }
     }
 

@@ -1,5 +1,8 @@
 //! The clap command tree and its dispatch; one file per command group.
 
+mod adopt;
+mod migrate;
+mod schema;
 mod status;
 
 use std::process::ExitCode;
@@ -39,8 +42,12 @@ enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
-    /// Apply pending migrations and print what was applied.
-    Migrate,
+    /// Apply pending migrations (default), roll back, list history and status, create new ones.
+    Migrate(migrate::MigrateArgs),
+    /// Take a legacy SQLite file (tables present, no migration history) under management at V1.
+    Adopt(adopt::AdoptArgs),
+    /// Compare the live schema with the one the migrations define.
+    Schema(schema::SchemaArgs),
     /// Create the database if needed, load the demo data set through the repositories, print the status.
     Demo,
 }
@@ -61,26 +68,20 @@ fn resolve(cli: &Cli) -> anyhow::Result<(DatabaseConfig, &'static str)> {
 }
 
 pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Migrate(args) = &cli.command
+        && let Some(code) = migrate::run_offline(args)?
+    {
+        return Ok(code);
+    }
     let (config, origin) = resolve(&cli)?;
     match cli.command {
         Command::Status { format } => {
             let store = Store::connect_with(&config, ConnectOptions::read_only_inspection()).await?;
             status::print(&store, origin, format).await?;
         }
-        Command::Migrate => {
-            let options = ConnectOptions {
-                migrate: false,
-                ..ConnectOptions::default()
-            };
-            let store = Store::connect_with(&config, options).await?;
-            let applied = store.migrate().await?;
-            if applied.is_empty() {
-                println!("{}: schema is up to date", config.redacted_url());
-            }
-            for migration in applied {
-                println!("applied V{}__{}", migration.version, migration.name);
-            }
-        }
+        Command::Migrate(args) => return migrate::run(args, &config).await,
+        Command::Adopt(args) => return adopt::run(args, &config).await,
+        Command::Schema(args) => return schema::run(args, &config).await,
         Command::Demo => {
             let store = Store::connect(&config).await?;
             let data = synthlab_db::fixtures::DataSet::demo()?;

@@ -1,19 +1,44 @@
-//! The schema of both backends, driven by refinery from `migrations/<dialect>/V*.sql`.
+//! The schema of both backends: refinery applies the up scripts of `migrations/<dialect>/`;
+//! this module adds what refinery lacks.
 //!
-//! Both dialects carry the same version numbers. Migrations run grouped (all pending
-//! migrations and their history rows in one transaction), and on PostgreSQL under an
-//! advisory lock so that concurrent migrators never collide.
+//! - **One transaction, one migrator.** Pending migrations and their history rows commit
+//!   together or not at all (refinery runs inside our transaction, through savepoints), under
+//!   a lock that makes a second migrator wait and then find nothing to do: an exclusive
+//!   transaction on SQLite, a transaction-scoped advisory lock on PostgreSQL. A killed
+//!   migrator leaves nothing behind (the transaction dies with it).
+//! - **Down migrations** from paired `V<N>__<name>.down.sql` scripts, with the history row
+//!   removed in the same transaction.
+//! - **History and status**, including applied migrations that were modified afterwards
+//!   (checksum mismatch) or are unknown to this build; either makes `migrate` refuse.
+//! - **Drift check**: the live catalog against a scratch copy migrated to the same version.
+//! - **Adoption** of legacy SQLite files (`adopt`), and the refusal of legacy files that are
+//!   not adopted: schema V1 never runs over legacy data.
 
-mod embedded {
-    pub(crate) mod sqlite {
-        refinery::embed_migrations!("migrations/sqlite");
-    }
-    pub(crate) mod postgres {
-        refinery::embed_migrations!("migrations/postgres");
-    }
-}
+mod adopt;
+mod history;
+mod migrator;
+mod model;
+pub(crate) mod postgres;
+mod scaffold;
+mod set;
+#[cfg(feature = "sqlite")]
+pub(crate) mod sqlite;
 
-use crate::{Error, ErrorKind};
+#[cfg(feature = "sqlite")]
+pub mod legacy;
+
+pub use history::{AppliedMigration, AppliedState, DownTarget, HISTORY_TABLE, HistoryRow, MigrationHistory};
+pub use migrator::Migrator;
+pub use model::{
+    ColumnModel, ForeignKeyModel, IndexModel, LogicalCheck, LogicalColumn, LogicalSchema, LogicalTable, LogicalType,
+    SchemaDiff, SchemaModel, TIMESTAMP_COLUMNS, TableModel, is_timestamp_column,
+};
+pub use scaffold::{NewMigration, new_migration};
+pub use set::{MigrationScript, MigrationSet};
+
+pub use adopt::{AdoptOutcome, AdoptReport, DetectedLayout, RefusedRow};
+
+use crate::{BackendKind, DatabaseConfig, Error, Result};
 
 /// The 17 tables of the schema, parents before children (the order to load data in).
 pub const TABLES: [&str; 17] = [
@@ -38,12 +63,7 @@ pub const TABLES: [&str; 17] = [
 
 /// The newest schema version this build knows (the same in both dialects).
 pub fn latest_version() -> i64 {
-    embedded::postgres::migrations::runner()
-        .get_migrations()
-        .iter()
-        .map(|m| i64::from(m.version()))
-        .max()
-        .unwrap_or(0)
+    MigrationSet::embedded(BackendKind::Postgres).latest_version()
 }
 
 /// A migration known to this build.
@@ -55,6 +75,13 @@ pub struct MigrationInfo {
     pub name: String,
 }
 
+impl MigrationInfo {
+    /// `V<N>__<name>`.
+    pub fn label(&self) -> String {
+        format!("V{}__{}", self.version, self.name)
+    }
+}
+
 /// Where a database stands relative to this build's migrations.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SchemaStatus {
@@ -64,25 +91,58 @@ pub struct SchemaStatus {
     pub pending: Vec<MigrationInfo>,
 }
 
-fn status_from(applied: &[refinery::Migration], runner: &refinery::Runner) -> SchemaStatus {
-    let current_version = applied.iter().map(|m| i64::from(m.version())).max().unwrap_or(0);
-    let pending = runner
-        .get_migrations()
-        .iter()
-        .filter(|m| !applied.iter().any(|a| a.version() == m.version()))
-        .map(|m| MigrationInfo {
-            version: i64::from(m.version()),
-            name: m.name().to_owned(),
-        })
-        .collect();
-    SchemaStatus {
-        current_version,
-        pending,
+impl From<&MigrationHistory> for SchemaStatus {
+    fn from(history: &MigrationHistory) -> Self {
+        SchemaStatus {
+            current_version: history.current_version,
+            pending: history.pending.clone(),
+        }
     }
 }
 
+/// The refusal for a legacy SQLite file that is not under management.
+#[cfg(feature = "sqlite")]
+pub(crate) fn unadopted_legacy_error() -> Error {
+    Error::config(
+        "this SQLite file was written by the legacy application and is not under management: \
+         run `synthlab-db adopt` on it first (schema V1 never runs over legacy data)",
+    )
+}
+
+/// Takes an existing legacy SQLite file under management; see [`AdoptReport`] for what it does.
+///
+/// # Errors
+/// Config for a PostgreSQL or in-memory configuration, or a build without SQLite; NotFound for
+/// a missing file; InvalidInput for a file that is not a known legacy layout; Check when a row
+/// would be refused by schema V1 (the file is left as it was); Unavailable when the file is
+/// locked by another writer for too long.
+pub async fn adopt(config: &DatabaseConfig) -> Result<AdoptOutcome> {
+    match config {
+        #[cfg(feature = "sqlite")]
+        DatabaseConfig::Sqlite(sqlite) => match &sqlite.location {
+            crate::config::SqliteLocation::File(path) => {
+                let path = path.clone();
+                tokio::task::spawn_blocking(move || sqlite::adopt::adopt_file(&path))
+                    .await
+                    .map_err(|e| Error::other(format!("the adopt task failed: {e}")))?
+            }
+            crate::config::SqliteLocation::Memory => Err(Error::config(
+                "adopt takes an existing SQLite file; sqlite::memory: holds no legacy data",
+            )),
+        },
+        #[cfg(not(feature = "sqlite"))]
+        DatabaseConfig::Sqlite(_) => Err(Error::config(
+            "this build has no SQLite backend (compiled without the `sqlite` feature)",
+        )),
+        DatabaseConfig::Postgres(_) => Err(Error::config(
+            "adopt takes a legacy SQLite file (sqlite://…); a PostgreSQL database gets its schema from `synthlab-db migrate`",
+        )),
+    }
+}
+
+/// A refinery failure: the whole run was rolled back, so nothing of it was applied.
 fn migration_error(err: refinery::Error) -> Error {
-    Error::new(ErrorKind::Other, format!("migration failed: {err}"))
+    Error::other(format!("migration failed, nothing was applied: {err}"))
 }
 
 fn applied_names(report: &refinery::Report) -> Vec<MigrationInfo> {
@@ -96,102 +156,43 @@ fn applied_names(report: &refinery::Report) -> Vec<MigrationInfo> {
         .collect()
 }
 
-/// SQLite: legacy detection, migration and status.
-#[cfg(feature = "sqlite")]
-pub(crate) mod sqlite {
-    use rusqlite::Connection;
-
-    use super::{MigrationInfo, SchemaStatus, applied_names, embedded, migration_error, status_from};
-    use crate::{Error, ErrorKind, Result};
-
-    /// Refuses legacy files that are not under management, then migrates if asked.
-    pub(crate) fn prepare(conn: &mut Connection, migrate: bool) -> Result<Vec<MigrationInfo>> {
-        refuse_unadopted_legacy(conn)?;
-        if migrate {
-            let report = embedded::sqlite::migrations::runner()
-                .set_grouped(true)
-                .run(conn)
-                .map_err(migration_error)?;
-            return Ok(applied_names(&report));
-        }
-        Ok(Vec::new())
-    }
-
-    fn refuse_unadopted_legacy(conn: &Connection) -> Result<()> {
-        let (has_tables, has_history): (bool, bool) = conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'experiments'),
-                    EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'refinery_schema_history')",
-            [],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )?;
-        if has_tables && !has_history {
-            return Err(Error::new(
-                ErrorKind::Config,
-                "this SQLite file was written by the legacy application and is not under management: \
-                 run `synthlab-db adopt` on it first (schema V1 never runs over legacy data)",
-            ));
-        }
-        Ok(())
-    }
-
-    /// Applied version and pending migrations.
-    pub(crate) fn status(conn: &mut Connection) -> Result<SchemaStatus> {
-        let runner = embedded::sqlite::migrations::runner();
-        let has_history: bool = conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'refinery_schema_history')",
-            [],
-            |row| row.get(0),
-        )?;
-        let applied = if has_history {
-            runner.get_applied_migrations(conn).map_err(migration_error)?
-        } else {
-            Vec::new()
-        };
-        Ok(status_from(&applied, &runner))
-    }
+/// A version as refinery stores it.
+fn schema_version(version: i64) -> Result<refinery::SchemaVersion> {
+    refinery::SchemaVersion::try_from(version)
+        .map_err(|_| Error::invalid_input(format!("version {version} is out of range")))
 }
 
-/// PostgreSQL: migration under an advisory lock, and status.
-pub(crate) mod postgres {
-    use super::{MigrationInfo, SchemaStatus, applied_names, embedded, migration_error, status_from};
-    use crate::Result;
+/// refinery's `applied_on` text (RFC 3339).
+fn parse_applied_on(text: &str) -> std::result::Result<time::OffsetDateTime, time::error::Parse> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+}
 
-    /// Key of the advisory lock held while migrating ("synthlab" in ASCII).
-    const MIGRATION_LOCK_KEY: i64 = 0x73796e74_686c6162;
-
-    /// Applies pending migrations while holding the advisory lock.
-    pub(crate) async fn migrate(client: &mut tokio_postgres::Client) -> Result<Vec<MigrationInfo>> {
-        client
-            .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY])
-            .await?;
-        let result = embedded::postgres::migrations::runner()
-            .set_grouped(true)
-            .run_async(client)
-            .await
-            .map_err(migration_error);
-        let unlock = client
-            .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY])
-            .await;
-        let report = result?;
-        unlock?;
-        Ok(applied_names(&report))
-    }
-
-    /// Applied version and pending migrations.
-    pub(crate) async fn status(client: &mut tokio_postgres::Client) -> Result<SchemaStatus> {
-        let runner = embedded::postgres::migrations::runner();
-        let has_history: bool = client
-            .query_one("SELECT to_regclass('refinery_schema_history') IS NOT NULL", &[])
-            .await?
-            .try_get(0)?;
-        let applied = if has_history {
-            runner
-                .get_applied_migrations_async(client)
-                .await
-                .map_err(migration_error)?
-        } else {
-            Vec::new()
-        };
-        Ok(status_from(&applied, &runner))
-    }
+/// The scripts to roll back `versions` (newest first), all with a down script.
+///
+/// # Errors
+/// NotFound naming the first migration without a down script; nothing is rolled back then.
+fn down_scripts(set: &MigrationSet, versions: &[i64]) -> Result<Vec<MigrationScript>> {
+    versions
+        .iter()
+        .map(|version| {
+            let script = set.get(*version).ok_or_else(|| {
+                Error::new(
+                    crate::ErrorKind::Conflict,
+                    format!("V{version} is applied but unknown to this build; nothing was rolled back"),
+                )
+            })?;
+            if script.down_sql().is_none() {
+                let dialect = set.dialect();
+                return Err(Error::new(
+                    crate::ErrorKind::NotFound,
+                    format!(
+                        "{} has no down script (migrations/{dialect}/{}.down.sql); nothing was rolled back",
+                        script.label(),
+                        script.label()
+                    ),
+                ));
+            }
+            Ok(script.clone())
+        })
+        .collect()
 }

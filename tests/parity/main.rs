@@ -14,6 +14,7 @@ mod explorations;
 mod interview_guides;
 mod regions;
 mod research;
+mod schema;
 mod scorecards;
 mod sensitivity;
 mod simulations;

@@ -1,0 +1,1 @@
+-- In-place upgrade from v11 to v12: no table changed.

@@ -1,0 +1,244 @@
+//! PostgreSQL: migrations up and down in one transaction under a transaction-scoped advisory
+//! lock, history, drift check against a scratch schema.
+//!
+//! refinery runs on [`InTransaction`], our transaction: its batches become savepoints, so the
+//! history read, the scripts and the history rows commit together. The advisory lock
+//! (`pg_advisory_xact_lock`, keyed by the current schema) makes a second migrator wait; it is
+//! released by COMMIT, ROLLBACK or the death of the connection, so a killed migrator leaves
+//! neither a lock nor a half-applied migration behind.
+
+pub(crate) mod introspect;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use refinery::Migration;
+use refinery_core::traits::r#async::{AsyncQuery, AsyncTransaction};
+use tokio_postgres::{Client, Transaction};
+
+use super::MigrationInfo;
+use super::history::{DownTarget, HISTORY_TABLE, HistoryRow, MigrationHistory, check_up_target};
+use super::model::{SchemaDiff, SchemaModel};
+use super::set::MigrationSet;
+use crate::{BackendKind, Error, Result};
+
+/// First key of the advisory lock held while migrating ("synt" in ASCII); the second is a
+/// hash of the schema, so migrators of different schemas of one database do not wait on
+/// each other.
+const LOCK_CLASS: i32 = 0x7379_6e74;
+
+/// A transaction handed to refinery: its batches run as savepoints.
+pub(crate) struct InTransaction<'t, 'c>(pub(crate) &'t Transaction<'c>);
+
+impl AsyncTransaction for InTransaction<'_, '_> {
+    type Error = tokio_postgres::Error;
+
+    async fn execute<'a, T: Iterator<Item = &'a str> + Send + 'a>(&mut self, queries: T) -> Result<usize, Self::Error> {
+        self.0.batch_execute("SAVEPOINT refinery_batch").await?;
+        let mut count = 0;
+        for query in queries {
+            if let Err(err) = self.0.batch_execute(query).await {
+                let _ = self
+                    .0
+                    .batch_execute("ROLLBACK TO SAVEPOINT refinery_batch; RELEASE SAVEPOINT refinery_batch")
+                    .await;
+                return Err(err);
+            }
+            count += 1;
+        }
+        self.0.batch_execute("RELEASE SAVEPOINT refinery_batch").await?;
+        Ok(count)
+    }
+}
+
+impl AsyncQuery<Vec<Migration>> for InTransaction<'_, '_> {
+    async fn query(&mut self, query: &str) -> Result<Vec<Migration>, <Self as AsyncTransaction>::Error> {
+        let rows = self.0.query(query, &[]).await?;
+        let mut applied = Vec::new();
+        for row in rows {
+            let applied_on: String = row.try_get(2)?;
+            let checksum: String = row.try_get(3)?;
+            // refinery itself panics on these; a history row it cannot read is reported as
+            // unreadable instead (the consistency check has already named it).
+            let (Ok(applied_on), Ok(checksum)) = (super::parse_applied_on(&applied_on), checksum.parse::<u64>()) else {
+                tracing::warn!("unreadable row in {HISTORY_TABLE}; treating it as absent");
+                continue;
+            };
+            applied.push(Migration::applied(
+                row.try_get(0)?,
+                row.try_get(1)?,
+                applied_on,
+                checksum,
+            ));
+        }
+        Ok(applied)
+    }
+}
+
+impl refinery::AsyncMigrate for InTransaction<'_, '_> {}
+
+/// Takes the migration lock of the current schema for the rest of the transaction.
+async fn lock(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext(coalesce(current_schema(), '')))",
+        &[&LOCK_CLASS],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The stored history rows of the current schema, or `None` without a history table.
+async fn history_rows(tx: &Transaction<'_>) -> Result<Option<Vec<HistoryRow>>> {
+    let exists: bool = tx
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1)",
+            &[&HISTORY_TABLE],
+        )
+        .await?
+        .try_get(0)?;
+    if !exists {
+        return Ok(None);
+    }
+    let rows = tx
+        .query(
+            &format!("SELECT version::bigint, name, applied_on, checksum FROM {HISTORY_TABLE} ORDER BY version"),
+            &[],
+        )
+        .await?;
+    let rows = rows
+        .iter()
+        .map(|row| {
+            Ok(HistoryRow {
+                version: row.try_get(0)?,
+                name: row.try_get::<_, Option<String>>(1)?.unwrap_or_default(),
+                applied_on: row.try_get::<_, Option<String>>(2)?.unwrap_or_default(),
+                checksum: row.try_get::<_, Option<String>>(3)?.unwrap_or_default(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some(rows))
+}
+
+/// The history compared with `set`.
+pub(crate) async fn history(client: &mut Client, set: &MigrationSet) -> Result<MigrationHistory> {
+    let tx = client.transaction().await?;
+    let history = MigrationHistory::compare(history_rows(&tx).await?, set);
+    tx.commit().await?;
+    Ok(history)
+}
+
+/// Applies pending migrations inside `tx` (the caller holds the lock or owns the schema).
+async fn up_in(tx: &Transaction<'_>, set: &MigrationSet, target: Option<i64>) -> Result<Vec<MigrationInfo>> {
+    let history = MigrationHistory::compare(history_rows(tx).await?, set);
+    history.ensure_consistent()?;
+    check_up_target(&history, set, target)?;
+    let runner = set.runner().set_grouped(true).set_target(match target {
+        Some(version) => refinery::Target::Version(super::schema_version(version)?),
+        None => refinery::Target::Latest,
+    });
+    let report = runner
+        .run_async(&mut InTransaction(tx))
+        .await
+        .map_err(super::migration_error)?;
+    Ok(super::applied_names(&report))
+}
+
+/// Applies pending migrations of `set` up to `target` (all when `None`) in one transaction
+/// under the migration lock; returns those applied.
+pub(crate) async fn up(client: &mut Client, set: &MigrationSet, target: Option<i64>) -> Result<Vec<MigrationInfo>> {
+    let tx = client.transaction().await?;
+    lock(&tx).await?;
+    let applied = up_in(&tx, set, target).await?;
+    tx.commit().await?;
+    Ok(applied)
+}
+
+/// Applies every pending embedded migration (the path of `Store::connect`).
+pub(crate) async fn migrate(client: &mut Client) -> Result<Vec<MigrationInfo>> {
+    up(client, &MigrationSet::embedded(BackendKind::Postgres), None).await
+}
+
+/// Rolls back migrations through their down scripts in one transaction under the migration
+/// lock, removing their history rows with them; returns those rolled back, newest first.
+pub(crate) async fn down(client: &mut Client, set: &MigrationSet, target: DownTarget) -> Result<Vec<MigrationInfo>> {
+    let tx = client.transaction().await?;
+    lock(&tx).await?;
+    let history = MigrationHistory::compare(history_rows(&tx).await?, set);
+    history.ensure_consistent()?;
+    let versions = history.versions_to_revert(target)?;
+    let scripts = super::down_scripts(set, &versions)?;
+    for script in &scripts {
+        tx.batch_execute(script.down_sql().unwrap_or_default())
+            .await
+            .map_err(|e| {
+                Error::from(e).context(format!(
+                    "down script of {} failed; nothing was rolled back",
+                    script.label()
+                ))
+            })?;
+        let version = super::schema_version(script.version())?;
+        tx.execute(&format!("DELETE FROM {HISTORY_TABLE} WHERE version = $1"), &[&version])
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(scripts
+        .iter()
+        .map(|s| MigrationInfo {
+            version: s.version(),
+            name: s.name().to_owned(),
+        })
+        .collect())
+}
+
+/// The schema the migrations of `set` define at `version`: migrated into a scratch schema of
+/// the same database inside a transaction that is rolled back (nothing is left behind, even
+/// if the process dies), and read back.
+pub(crate) async fn expected(client: &mut Client, set: &MigrationSet, version: i64) -> Result<SchemaModel> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let scratch = format!(
+        "synthlab_check_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    let tx = client.transaction().await?;
+    tx.batch_execute(&format!("CREATE SCHEMA {scratch}; SET LOCAL search_path TO {scratch}"))
+        .await?;
+    if version > 0 {
+        up_in(&tx, &set.up_to(version), None).await?;
+    }
+    let model = introspect::introspect(&tx, &scratch).await?;
+    tx.rollback().await?;
+    Ok(model)
+}
+
+/// The name of the current schema.
+async fn current_schema(client: &Client) -> Result<String> {
+    let schema: Option<String> = client
+        .query_one("SELECT current_schema()::text", &[])
+        .await?
+        .try_get(0)?;
+    schema.ok_or_else(|| Error::config("no schema of the search_path exists in this database"))
+}
+
+/// Compares the live schema with the one the migrations define at the live version.
+pub(crate) async fn check(client: &mut Client, set: &MigrationSet) -> Result<(i64, SchemaDiff)> {
+    let schema = current_schema(client).await?;
+    let history = history(client, set).await?;
+    history.ensure_consistent()?;
+    let tx = client.transaction().await?;
+    let live = introspect::introspect(&tx, &schema).await?;
+    tx.commit().await?;
+    let expected = expected(client, set, history.current_version).await?;
+    Ok((history.current_version, expected.diff(&live)))
+}
+
+/// The live schema (the current schema of the connection).
+pub(crate) async fn introspect_live(client: &mut Client) -> Result<SchemaModel> {
+    let schema = current_schema(client).await?;
+    let tx = client.transaction().await?;
+    let model = introspect::introspect(&tx, &schema).await?;
+    tx.commit().await?;
+    Ok(model)
+}
