@@ -183,10 +183,11 @@ impl RoutingConfig {
     }
 
     /// Reads the routing variables from the process environment, then from `./.env` for
-    /// names the environment does not set.
+    /// names the environment does not set, and checks that every store a route needs is named.
     ///
     /// # Errors
-    /// Config as [`RoutingConfig::from_vars`], or for a non-UTF-8 `SYNTHLAB_*` value.
+    /// Config as [`RoutingConfig::from_vars`] and [`RoutingConfig::validate`], or for a
+    /// non-UTF-8 `SYNTHLAB_*` value.
     pub fn from_env(default: &DatabaseConfig) -> Result<RoutingConfig> {
         let mut vars: BTreeMap<String, String> = crate::config::read_dotenv()
             .into_iter()
@@ -201,16 +202,21 @@ impl RoutingConfig {
                 .map_err(|_| Error::config(format!("{key} is not valid UTF-8")))?;
             vars.insert(key, value);
         }
-        Self::from_vars(default, vars)
+        let routing = Self::from_vars(default, vars)?;
+        routing.validate()?;
+        Ok(routing)
     }
 
-    /// Builds the routing from `(name, value)` pairs; names not starting with `SYNTHLAB_`
-    /// are ignored, and so are `SYNTHLAB_*` names other than the routing variables.
+    /// Parses the routing from `(name, value)` pairs; names not starting with `SYNTHLAB_`
+    /// are ignored, and so are `SYNTHLAB_*` names other than the routing variables. Whether
+    /// the stores the routes need are named is checked by [`RoutingConfig::validate`] (which
+    /// [`crate::Store::connect_routed`] calls), so a caller may still set `sqlite` /
+    /// `postgres` itself.
     ///
     /// # Errors
     /// Config for a `SYNTHLAB_ROUTE_*` name that is not a repository (nor `DEFAULT`), an
     /// unknown mode, a malformed or wrong-backend store URL, a store URL that contradicts
-    /// `DATABASE_URL`, a malformed setting, or a route that needs a store nobody named.
+    /// `DATABASE_URL`, or a malformed setting.
     pub fn from_vars<K, V>(default: &DatabaseConfig, vars: impl IntoIterator<Item = (K, V)>) -> Result<RoutingConfig>
     where
         K: AsRef<str>,
@@ -275,7 +281,6 @@ impl RoutingConfig {
                 routing.shadow_budget = Duration::from_millis(ms);
             }
         }
-        routing.validate()?;
         Ok(routing)
     }
 
@@ -451,14 +456,17 @@ mod tests {
 
     #[test]
     fn a_route_needing_an_unnamed_store_is_a_config_error() {
-        let err = RoutingConfig::from_vars(&sqlite(), [("SYNTHLAB_ROUTE_SYNTHS", "dual")]).expect_err("refused");
+        let parsed = RoutingConfig::from_vars(&sqlite(), [("SYNTHLAB_ROUTE_SYNTHS", "dual")]).expect("parses");
+        let err = parsed.validate().expect_err("refused");
         assert_eq!(err.kind(), ErrorKind::Config);
         assert!(err.to_string().contains("SYNTHLAB_POSTGRES_URL"), "{err}");
         assert!(err.to_string().contains("synths"), "{err}");
         let pg: DatabaseConfig = PG.parse().expect("pg");
-        let err = RoutingConfig::from_vars(&pg, [("SYNTHLAB_ROUTE_DEFAULT", "shadow")]).expect_err("refused");
+        let parsed = RoutingConfig::from_vars(&pg, [("SYNTHLAB_ROUTE_DEFAULT", "shadow")]).expect("parses");
+        let err = parsed.validate().expect_err("refused");
         assert!(err.to_string().contains("SYNTHLAB_SQLITE_URL"), "{err}");
         let same = RoutingConfig::from_vars(&pg, [("SYNTHLAB_POSTGRES_URL", PG)]).expect("same store is fine");
         assert!(same.is_single());
+        same.validate().expect("nothing needed");
     }
 }
