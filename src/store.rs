@@ -252,6 +252,10 @@ impl Store {
     /// On SQLite the unit holds the single writer (`BEGIN IMMEDIATE`): other writers of this
     /// store wait until it ends. Keep units short.
     ///
+    /// On a routed store (two stores, see [`crate::cutover`]) the unit opens a transaction on
+    /// each: writes are dual inside both, reads come from the primary only, and the primary
+    /// store commits first. Routes with different primaries refuse units (InvalidInput).
+    ///
     /// # Errors
     /// InvalidInput when called inside a unit of work (nesting is refused, never flattened);
     /// the error of `work`; Other ("unit of work aborted") when `work` swallowed an error.

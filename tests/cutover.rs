@@ -420,6 +420,31 @@ mod with_postgres {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_dual_write_dropped_by_its_caller_after_the_primary_is_counted() {
+        let pair = Pair::new().await;
+        let store = pair.store(&[("SYNTHLAB_ROUTE_EXPERIMENTS", "dual")]).await;
+        let lock = snapshot::lock_table(pair.pg(), "experiments").await;
+        let mut new = NewExperiment::new("Dropped", "h");
+        new.id = "exp_dropped01".to_owned();
+        // The secondary (PostgreSQL) blocks on the lock; the caller gives up meanwhile.
+        let outcome = tokio::time::timeout(Duration::from_secs(5), store.experiments().create(&new)).await;
+        assert!(outcome.is_err(), "the call was still waiting for the secondary");
+        let sqlite_store = store.backend_store(BackendKind::Sqlite).expect("default store");
+        assert!(
+            sqlite_store.experiments().get(&new.id).await.expect("read").is_some(),
+            "primary written"
+        );
+        let counters = store.cutover_counters();
+        assert_eq!(
+            row(&counters, "experiments", "create").dual_write_failures,
+            1,
+            "{counters:#?}"
+        );
+        snapshot::release(lock).await;
+        pair.finish().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn units_of_work_span_both_stores() {
         let pair = Pair::new().await;
         let store = pair.store(&[("SYNTHLAB_ROUTE_DEFAULT", "shadow"), BUDGET]).await;

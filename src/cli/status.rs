@@ -69,9 +69,9 @@ pub(crate) async fn print(store: &Store, origin: &str, format: Format) -> anyhow
                     .collect();
                 println!("pending:         {}", names.join(", "));
             }
-            println!("\nrouting (DATABASE_URL, SYNTHLAB_ROUTE_*):\n{routing}");
             if schema.current_version == 0 {
                 println!("\nno schema yet: run `synthlab-db migrate`");
+                println!("\nrouting (DATABASE_URL, SYNTHLAB_ROUTE_*):\n{routing}");
                 return Ok(());
             }
             match &second {
@@ -103,6 +103,7 @@ pub(crate) async fn print(store: &Store, origin: &str, format: Format) -> anyhow
                     }
                 }
             }
+            println!("\nrouting (DATABASE_URL, SYNTHLAB_ROUTE_*):\n{routing}");
         }
     }
     Ok(())

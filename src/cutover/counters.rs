@@ -18,7 +18,8 @@ pub struct CounterRow {
     pub method: String,
     /// Writes run on both stores (the primary succeeded, so the secondary was written too).
     pub dual_writes: u64,
-    /// Secondary writes that failed after the primary succeeded.
+    /// Secondary writes that failed after the primary succeeded, or that the caller
+    /// abandoned (dropped the call) before the secondary finished.
     pub dual_write_failures: u64,
     /// Secondary writes that succeeded but returned another value than the primary.
     pub dual_write_mismatches: u64,

@@ -17,7 +17,8 @@
 //! written (nothing to keep in step). When the primary succeeds the same call runs on the
 //! secondary with the same pinned clock and id stream (`model::replay`), so both stores hold
 //! identical rows; a secondary failure is logged and counted, and fails the call only with
-//! `SYNTHLAB_DUAL_STRICT=1` (the primary's write stays: there is no two-phase commit).
+//! `SYNTHLAB_DUAL_STRICT=1` (the primary's write stays: there is no two-phase commit). A
+//! call dropped by its caller between the two writes is counted as a failure too.
 //! Outside units of work, dual writes of one store are serialised, so both stores apply
 //! them in the same order.
 //!

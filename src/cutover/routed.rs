@@ -82,7 +82,15 @@ impl<R: ?Sized> Routed<R> {
         let now = crate::model::now();
         let seed = crate::model::id::random_seed();
         let value = crate::model::replay::pinned(now, seed, primary).await?;
+        // A caller that drops this call now leaves the secondary unwritten: count it.
+        let abandoned = Abandoned {
+            routed: self.repository,
+            method,
+            shared: &self.shared,
+            armed: true,
+        };
         let secondary = crate::model::replay::pinned(now, seed, secondary).await;
+        abandoned.disarm();
         let counters = &self.shared.counters;
         counters.record(self.repository, method, Event::DualWrite);
         match secondary {
@@ -218,6 +226,36 @@ impl<R: ?Sized> Routed<R> {
                 primary = %self.primary_kind,
                 diff = %diff,
                 "shadow read mismatch"
+            );
+        }
+    }
+}
+
+/// Counts a dual write whose caller dropped it after the primary succeeded and before the
+/// secondary finished (a cancelled request): the secondary may lack the write.
+struct Abandoned<'a> {
+    routed: &'static str,
+    method: &'static str,
+    shared: &'a Shared,
+    armed: bool,
+}
+
+impl Abandoned<'_> {
+    fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for Abandoned<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.shared
+                .counters
+                .record(self.routed, self.method, Event::DualWriteFailure);
+            tracing::warn!(
+                repository = self.routed,
+                method = self.method,
+                "dual write abandoned by its caller after the primary succeeded: the secondary may lack it"
             );
         }
     }

@@ -158,7 +158,7 @@ impl std::fmt::Display for RoutingTable {
         for route in &self.routes {
             writeln!(
                 f,
-                "{:<22} {:<16} {:<9} {:<9}",
+                "{:<22} {:<16} {:<9} {}",
                 route.repository,
                 route.mode.to_string(),
                 route.primary.as_str(),
