@@ -261,7 +261,7 @@ impl Store {
     /// the error of `work`; Other ("unit of work aborted") when `work` swallowed an error.
     pub async fn transaction<T>(&self, work: impl AsyncFnOnce(&Store) -> Result<T>) -> Result<T> {
         if let Some(cutover) = &self.cutover {
-            // Two stores: see `crate::cutover::unit` (one transaction on each, primary commits first).
+            // Two stores: one transaction on each, the primary commits first (`cutover/wiring.rs`).
             return crate::cutover::transaction(self, cutover, work).await;
         }
         let tx_backend = self.backend.begin().await?;
@@ -297,7 +297,8 @@ impl Store {
         &self.config
     }
 
-    /// Applies pending migrations; returns those applied.
+    /// Applies pending migrations to the default store; returns those applied. (The second
+    /// store of a routed store is migrated when it connects, unless the options say not to.)
     ///
     /// # Errors
     /// Unavailable when the database cannot be reached; Other when a migration fails.

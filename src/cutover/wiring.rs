@@ -33,6 +33,7 @@ impl Cutover {
             BackendKind::Postgres => (there, here),
         };
         let router = Router {
+            default: default.kind(),
             routes: &self.routes,
             shared: &self.shared,
             in_unit_of_work,
@@ -43,6 +44,7 @@ impl Cutover {
 
 /// Chooses each repository's implementation from its route (used by `repositories!`).
 pub(crate) struct Router<'a> {
+    default: BackendKind,
     routes: &'a [(&'static str, RouteMode)],
     shared: &'a Arc<Shared>,
     in_unit_of_work: bool,
@@ -77,8 +79,8 @@ impl Router<'_> {
             .find(|(name, _)| *name == repository)
             .map(|(_, mode)| *mode);
         match mode {
-            // Routes are built from the same list of names; a missing one cannot happen.
-            None => Choice::Single(sqlite.clone()),
+            // Routes are built from the same list of names; a missing one would be the default.
+            None => Choice::Single(pick(self.default)),
             Some(RouteMode::Single(kind)) => Choice::Single(pick(kind)),
             Some(mode @ (RouteMode::Dual { primary } | RouteMode::Shadow { primary })) => Choice::Routed(Routed {
                 repository,
