@@ -5,14 +5,15 @@ PARITY_DATABASE_URL ?= postgres://postgres@127.0.0.1:$(PGPORT)/postgres
 export PARITY_DATABASE_URL
 
 .PHONY: demo test check fmt lint test-sqlite build pg-start pg-stop clean-demo \
-	migrate-up migrate-down migrate-status migrate-new schema-check bench-migrate
+	migrate-up migrate-down migrate-status migrate-new schema-check bench-migrate \
+	check-no-sqlite bench-cutover cutover-demo
 
 ## Create ./synthlab.db (or use DATABASE_URL), load the demo data through the repositories, print the status.
 demo:
 	$(CARGO) run --quiet --bin synthlab-db -- demo
 
-## Format check + clippy (-D warnings) + the whole suite with the parity half on PostgreSQL.
-test: check
+## Format check + clippy (-D warnings) + the postgres-only build + the whole suite with the parity half on PostgreSQL.
+test: check check-no-sqlite
 	$(CARGO) test --features parity
 
 check: fmt lint
@@ -65,3 +66,23 @@ schema-check:
 ## Fresh apply time of all migrations on SQLite and PostgreSQL (goal < 1 s each).
 bench-migrate:
 	$(CARGO) run --release --example bench_migrate
+
+## The legacy backend compiled out: builds, no rusqlite in the dependency tree, sqlite:// refused clearly (exit 2).
+check-no-sqlite:
+	$(CARGO) build --no-default-features --features postgres
+	@n=$$($(CARGO) tree --no-default-features --features postgres | grep -c rusqlite); \
+	if [ "$$n" != 0 ]; then echo "check-no-sqlite: rusqlite appears $$n times in the postgres-only tree"; exit 1; fi
+	@out=$$(./target/debug/synthlab-db --database-url sqlite://no-sqlite-check.db status 2>&1); code=$$?; \
+	if [ "$$code" != 2 ] || ! echo "$$out" | grep -q "no SQLite backend"; then \
+	  echo "check-no-sqlite: expected exit 2 and a clear error for sqlite://, got $$code: $$out"; exit 1; fi; \
+	echo "check-no-sqlite: ok: 0 rusqlite in cargo tree; sqlite:// refused with exit 2: $$out"
+
+## Cost of dual and shadow routing on one read and one write, as ratios to the single-store call (needs PostgreSQL).
+BENCH_DATABASE_URL ?= $(PARITY_DATABASE_URL)
+export BENCH_DATABASE_URL
+bench-cutover:
+	$(CARGO) bench --bench cutover
+
+## The example service walked through dual → shadow → shadow:postgres → postgres (./cutover-demo.db + database synthlab_cutover_demo).
+cutover-demo:
+	scripts/cutover-demo.sh

@@ -221,7 +221,7 @@ impl DatabaseConfig {
 }
 
 /// Reads `./.env` if present, without touching the process environment.
-fn read_dotenv() -> HashMap<String, String> {
+pub(crate) fn read_dotenv() -> HashMap<String, String> {
     dotenvy::from_filename_iter(".env")
         .map(|iter| iter.filter_map(|item| item.ok()).collect())
         .unwrap_or_default()

@@ -20,6 +20,7 @@
 
 mod backend;
 pub mod config;
+pub mod cutover;
 mod error;
 pub mod fixtures;
 pub mod model;

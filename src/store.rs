@@ -47,14 +47,43 @@ pub(crate) enum BackendRef<'a> {
 }
 
 #[derive(Clone)]
-enum Backend {
+pub(crate) enum Backend {
     #[cfg(feature = "sqlite")]
     Sqlite(SqliteDb),
     Postgres(PgDb),
 }
 
+impl Backend {
+    /// Which backend this is.
+    pub(crate) fn kind(&self) -> BackendKind {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(_) => BackendKind::Sqlite,
+            Backend::Postgres(_) => BackendKind::Postgres,
+        }
+    }
+
+    /// Opens a unit of work on this backend.
+    pub(crate) async fn begin(&self) -> Result<Backend> {
+        Ok(match self {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(db) => Backend::Sqlite(db.begin().await?),
+            Backend::Postgres(db) => Backend::Postgres(db.begin().await?),
+        })
+    }
+
+    /// Ends the unit of work of this backend: commit or roll back.
+    pub(crate) async fn finish(&self, commit: bool) -> Result<()> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(db) => db.finish(commit).await,
+            Backend::Postgres(db) => db.finish(commit).await,
+        }
+    }
+}
+
 impl Repositories {
-    fn for_backend(backend: &Backend) -> Self {
+    pub(crate) fn for_backend(backend: &Backend) -> Self {
         match backend {
             #[cfg(feature = "sqlite")]
             Backend::Sqlite(db) => Repositories::sqlite(db),
@@ -78,11 +107,24 @@ pub(crate) fn nested_unit_of_work() -> Error {
 macro_rules! repositories {
     ($($(#[$doc:meta])* $name:ident: $trait:ident => $sqlite:ident, $pg:ident;)+) => {
         #[derive(Clone)]
-        struct Repositories {
+        pub(crate) struct Repositories {
             $($name: Arc<dyn $trait>,)+
         }
 
+        /// The accessor names, in declaration order (the names `SYNTHLAB_ROUTE_*` accepts).
+        pub(crate) const REPOSITORY_NAMES: &[&str] = &[$(stringify!($name)),+];
+
         impl Repositories {
+            /// Each repository from the store its route names, wrapped for dual / shadow
+            /// routes (see `crate::cutover`).
+            pub(crate) fn routed(sqlite: &Self, postgres: &Self, router: &crate::cutover::Router<'_>) -> Self {
+                Repositories {
+                    $($name: router
+                        .route(stringify!($name), &sqlite.$name, &postgres.$name)
+                        .into_arc(|routed| Arc::new(routed) as Arc<dyn $trait>),)+
+                }
+            }
+
             #[cfg(feature = "sqlite")]
             fn sqlite(db: &SqliteDb) -> Self {
                 Repositories { $($name: Arc::new(sqlite::$sqlite::new(db.clone())),)+ }
@@ -137,12 +179,15 @@ repositories! {
     experiment_documents: ExperimentDocumentRepository => SqliteExperimentDocumentRepository, PgExperimentDocumentRepository;
 }
 
-/// The data layer: every repository over one database. Cheap to clone.
+/// The data layer: every repository over one database (or, during a cutover, over two:
+/// see [`crate::cutover`]). Cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    config: DatabaseConfig,
-    backend: Backend,
-    repositories: Repositories,
+    pub(crate) config: DatabaseConfig,
+    pub(crate) backend: Backend,
+    pub(crate) repositories: Repositories,
+    /// The second store and the routing, when some repository is routed away from `backend`.
+    pub(crate) cutover: Option<Arc<crate::cutover::Cutover>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -171,11 +216,19 @@ impl Store {
         Self::connect(&url.parse()?).await
     }
 
-    /// Connects with explicit options.
+    /// Connects with explicit options. `config` is the default store; the routing variables
+    /// of the environment (`SYNTHLAB_ROUTE_*`, see [`crate::cutover`]) may route repositories
+    /// to a second store — without them every repository is on `config`.
     ///
     /// # Errors
-    /// As [`Store::connect`].
+    /// As [`Store::connect`]; Config for invalid routing variables.
     pub async fn connect_with(config: &DatabaseConfig, options: ConnectOptions) -> Result<Store> {
+        let routing = crate::cutover::RoutingConfig::from_env(config)?;
+        Self::connect_routed(&routing, options).await
+    }
+
+    /// Connects to one store, with every repository on it.
+    pub(crate) async fn connect_single(config: &DatabaseConfig, options: ConnectOptions) -> Result<Store> {
         let backend = match config {
             #[cfg(feature = "sqlite")]
             DatabaseConfig::Sqlite(sqlite) => Backend::Sqlite(SqliteDb::connect(sqlite, options).await?),
@@ -193,6 +246,7 @@ impl Store {
             config: config.clone(),
             backend,
             repositories,
+            cutover: None,
         })
     }
 
@@ -205,26 +259,27 @@ impl Store {
     /// On SQLite the unit holds the single writer (`BEGIN IMMEDIATE`): other writers of this
     /// store wait until it ends. Keep units short.
     ///
+    /// On a routed store (two stores, see [`crate::cutover`]) the unit opens a transaction on
+    /// each: writes are dual inside both, reads come from the primary only, and the primary
+    /// store commits first. Routes with different primaries refuse units (InvalidInput).
+    ///
     /// # Errors
     /// InvalidInput when called inside a unit of work (nesting is refused, never flattened);
     /// the error of `work`; Other ("unit of work aborted") when `work` swallowed an error.
     pub async fn transaction<T>(&self, work: impl AsyncFnOnce(&Store) -> Result<T>) -> Result<T> {
-        let tx_backend = match &self.backend {
-            #[cfg(feature = "sqlite")]
-            Backend::Sqlite(db) => Backend::Sqlite(db.begin().await?),
-            Backend::Postgres(db) => Backend::Postgres(db.begin().await?),
-        };
+        if let Some(cutover) = &self.cutover {
+            // Two stores: one transaction on each, the primary commits first (`cutover/wiring.rs`).
+            return crate::cutover::transaction(self, cutover, work).await;
+        }
+        let tx_backend = self.backend.begin().await?;
         let tx_store = Store {
             config: self.config.clone(),
             repositories: Repositories::for_backend(&tx_backend),
             backend: tx_backend,
+            cutover: None,
         };
         let outcome = work(&tx_store).await;
-        let finished = match &tx_store.backend {
-            #[cfg(feature = "sqlite")]
-            Backend::Sqlite(db) => db.finish(outcome.is_ok()).await,
-            Backend::Postgres(db) => db.finish(outcome.is_ok()).await,
-        };
+        let finished = tx_store.backend.finish(outcome.is_ok()).await;
         let value = outcome?;
         finished?;
         Ok(value)
@@ -249,7 +304,9 @@ impl Store {
         &self.config
     }
 
-    /// Applies pending migrations; returns those applied (see [`crate::schema::Migrator::up`]).
+    /// Applies pending migrations to the default store; returns those applied (see
+    /// [`crate::schema::Migrator::up`]). The second store of a routed store is migrated when it
+    /// connects, unless the options say not to.
     ///
     /// # Errors
     /// Unavailable when the database cannot be reached; Conflict when the history does not

@@ -18,13 +18,20 @@ fn random_u64() -> u64 {
     hasher.finish()
 }
 
+/// A random 64-bit seed (for the pinned id stream of a dual write).
+pub(crate) fn random_seed() -> u64 {
+    random_u64()
+}
+
 /// A new id `prefix_` followed by `hex_digits` random lowercase hex digits (at most 16).
 ///
 /// Explorations and scenario nodes must use 8 digits (their CHECK constraints say so); other
 /// tables use 12 so that bulk loads do not collide.
 pub fn generate(prefix: &str, hex_digits: usize) -> String {
     let digits = hex_digits.clamp(1, 16);
-    let value = random_u64() >> (64 - 4 * digits as u32);
+    // Inside a dual write the id stream is pinned, so both stores get the same ids.
+    let bits = super::replay::next_pinned_bits().unwrap_or_else(random_u64);
+    let value = bits >> (64 - 4 * digits as u32);
     format!("{prefix}_{value:0digits$x}")
 }
 

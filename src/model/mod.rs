@@ -55,6 +55,7 @@ pub mod id;
 mod insight;
 mod page;
 pub(crate) mod portable;
+pub(crate) mod replay;
 mod research;
 mod simulation;
 mod synth;

@@ -11,8 +11,11 @@ use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 pub type Timestamp = DateTime<Utc>;
 
 /// The current time, truncated to microseconds (what both backends can store exactly).
+///
+/// Inside a dual write (see `crate::cutover`) the instant is pinned, so that both stores
+/// record the same value.
 pub fn now() -> Timestamp {
-    truncate(Utc::now())
+    super::replay::pinned_now().unwrap_or_else(|| truncate(Utc::now()))
 }
 
 /// Drops sub-microsecond digits so that a value survives a round trip through either backend.
