@@ -1,5 +1,6 @@
 //! The clap command tree and its dispatch; one file per command group.
 
+mod copy;
 mod status;
 
 use std::process::ExitCode;
@@ -43,6 +44,12 @@ enum Command {
     Migrate,
     /// Create the database if needed, load the demo data set through the repositories, print the status.
     Demo,
+    /// Copy a legacy SQLite file into PostgreSQL: streamed, resumable, bad rows reported, never silently lossy.
+    Copy(copy::CopyArgs),
+    /// Compare a legacy SQLite file with its PostgreSQL copy: row counts and content checksums per table.
+    Verify(copy::VerifyArgs),
+    /// Write a deterministic legacy SQLite file (any layout v10–v15, optionally with bad rows).
+    Generate(copy::GenerateArgs),
 }
 
 /// Sets up logging to stderr; `RUST_LOG` controls it (default: warnings only).
@@ -91,6 +98,9 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             status::print(&store, origin, Format::Text).await?;
         }
+        Command::Copy(args) => return copy::copy(args, &config).await,
+        Command::Verify(args) => return copy::verify(args, &config).await,
+        Command::Generate(args) => return copy::generate(args).await,
     }
     Ok(ExitCode::SUCCESS)
 }
