@@ -712,7 +712,7 @@ pub fn generate(path: &Path, options: &GenerateOptions) -> Result<GenerateReport
             ("avatar_path", opt!(rng, 40, t(format!("avatars/syn_{i:08x}.png")))),
             ("created_at", t(timestamp(&mut rng))),
             ("version", t("2.0.0")),
-            ("data", opt!(rng, 5, t(json_doc(&mut rng, 1000, 12_000)))),
+            ("data", opt!(rng, 5, t(json_doc(&mut rng, 1000, 4000)))),
         ];
         w.insert("synths", &row)?;
     }
@@ -733,7 +733,7 @@ pub fn generate(path: &Path, options: &GenerateOptions) -> Result<GenerateReport
                 ("did_not_try_rate", Real(rng.unit())),
                 ("failed_rate", Real(rng.unit())),
                 ("success_rate", Real(rng.unit())),
-                ("synth_attributes", opt!(rng, 5, t(json_doc(&mut rng, 150, 500)))),
+                ("synth_attributes", opt!(rng, 5, t(json_doc(&mut rng, 60, 200)))),
             ];
             w.insert("synth_outcomes", &row)?;
             written += 1;
@@ -765,7 +765,7 @@ pub fn generate(path: &Path, options: &GenerateOptions) -> Result<GenerateReport
                 break 'transcripts;
             }
             let mut messages = String::from("[");
-            let target = rng.range(1000, 8000);
+            let target = rng.range(1000, 2500);
             let mut turn = 0;
             while messages.len() < target {
                 if turn > 0 {
@@ -859,8 +859,8 @@ pub fn generate(path: &Path, options: &GenerateOptions) -> Result<GenerateReport
                     ),
                     ("rationale", opt!(rng, 10, t(text_of(&mut rng, 20, 400)))),
                     ("short_action", opt!(rng, 20, t(words(&mut rng, 3)))),
-                    ("scorecard_params", t(json_doc(&mut rng, 300, 1200))),
-                    ("simulation_results", opt!(rng, 20, t(json_doc(&mut rng, 500, 2500)))),
+                    ("scorecard_params", t(json_doc(&mut rng, 300, 600))),
+                    ("simulation_results", opt!(rng, 20, t(json_doc(&mut rng, 300, 1000)))),
                     ("execution_time_seconds", opt!(rng, 10, Real(rng.unit() * 30.0))),
                     (
                         "node_status",

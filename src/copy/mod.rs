@@ -622,3 +622,17 @@ pub async fn copy(options: &CopyOptions, observer: &dyn CopyObserver) -> Result<
         seconds: started.elapsed().as_secs_f64(),
     })
 }
+
+/// The copy's view of the target schema, per table in foreign-key order: `(column, PostgreSQL
+/// type name as `format_type` prints it, NOT NULL)`. A test compares it with the migrated catalog.
+pub fn target_columns() -> Vec<(&'static str, Vec<(&'static str, &'static str, bool)>)> {
+    SPECS
+        .iter()
+        .map(|t| {
+            (
+                t.name,
+                t.columns.iter().map(|c| (c.name, c.ty.pg_name(), c.not_null)).collect(),
+            )
+        })
+        .collect()
+}
