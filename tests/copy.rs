@@ -60,7 +60,7 @@ impl Target {
         ))
         .await
         .expect("create schema");
-        let url = format!("{server}/{DATABASE}?options=-c%20search_path%3D{schema}");
+        let url = format!("{server}/{DATABASE}?options=-csearch_path%3D{schema}");
         let DatabaseConfig::Postgres(config) = url.parse().expect("target URL") else {
             panic!("not postgres")
         };
@@ -71,7 +71,7 @@ impl Target {
         let client = connect(
             &self
                 .url
-                .replace(&format!("?options=-c%20search_path%3D{}", self.schema), ""),
+                .replace(&format!("?options=-csearch_path%3D{}", self.schema), ""),
         )
         .await;
         client
@@ -334,7 +334,7 @@ async fn verify_catches_each_listed_difference() {
             "experiment_documents",
             "UPDATE experiment_documents SET markdown_content = overlay(markdown_content placing \
              (CASE WHEN substr(markdown_content, 1500, 1) = 'x' THEN 'y' ELSE 'x' END) from 1500 for 1) \
-             WHERE id = 'doc_00000001' AND length(markdown_content) >= 3000",
+             WHERE id = 'doc_00000001' AND octet_length(markdown_content) >= 3000",
             DifferenceKind::Differs,
             "markdown_content",
         ),
@@ -570,7 +570,7 @@ async fn a_target_at_another_schema_version_is_refused() {
         .client()
         .await
         .batch_execute(
-            "INSERT INTO refinery_schema_history (version, name, applied_on, checksum) VALUES (99, 'future', '', '0')",
+            "INSERT INTO refinery_schema_history (version, name, applied_on, checksum) VALUES (99, 'future', '2030-01-01T00:00:00Z', '0')",
         )
         .await
         .expect("fake a newer version");

@@ -472,7 +472,7 @@ pub async fn copy(options: &CopyOptions, observer: &dyn CopyObserver) -> Result<
                 for fk in spec.foreign_keys {
                     if !selected.contains(fk.parent)
                         && tables_present.contains(fk.parent)
-                        && !target.has_any_row(fk.parent).await?
+                        && target.table_state(spec::table(fk.parent).unwrap_or(spec)).await? == TableState::Empty
                     {
                         return Err(Error::invalid_input(format!(
                             "{} needs its parent table {} in the target: copy it first or add it to --tables",

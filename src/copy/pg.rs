@@ -195,12 +195,6 @@ impl Target {
         })
     }
 
-    /// Whether the table has any row at all.
-    pub(crate) async fn has_any_row(&self, table: &str) -> Result<bool> {
-        let sql = format!("SELECT EXISTS (SELECT 1 FROM {})", quote(table));
-        Ok(self.client.query_one(&sql, &[]).await?.try_get(0)?)
-    }
-
     /// Bulk path (see the module doc). Must run inside a transaction.
     pub(crate) async fn bulk_load(
         &self,
