@@ -233,8 +233,8 @@ fn print_copy(report: &CopyReport) {
         println!("warning: {warning}");
     }
     println!(
-        "\n{:<22} {:>8} {:>9} {:>9} {:>8} {:>11} {:>10} {:>8} {:>9}  {}",
-        "table", "rows", "copied", "present", "differ", "quarantined", "bytes", "seconds", "rows/s", "how"
+        "\n{:<22} {:>8} {:>9} {:>9} {:>8} {:>11} {:>10} {:>8} {:>9}  how",
+        "table", "rows", "copied", "present", "differ", "quarantined", "bytes", "seconds", "rows/s"
     );
     let mut total = TableReport {
         table: "total".to_owned(),
@@ -376,8 +376,8 @@ fn print_verify(report: &VerifyReport) {
     println!("source: {}", report.source.display());
     println!("target: {}\n", report.target);
     println!(
-        "{:<22} {:>9} {:>9} {:>9} {:>9}  {:<34} {}",
-        "table", "source", "target", "absent", "bad", "checksum (source)", "result"
+        "{:<22} {:>9} {:>9} {:>9} {:>9}  {:<34} result",
+        "table", "source", "target", "absent", "bad", "checksum (source)"
     );
     for t in &report.tables {
         println!(
@@ -463,9 +463,8 @@ pub(crate) async fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
             }
             for fault in &report.faults {
                 println!(
-                    "  bad row: {} {}={} column {} ({})",
+                    "  bad row: {} key={} column {} ({})",
                     fault.table,
-                    "key",
                     fault.key,
                     fault.column,
                     fault.kind.as_str()

@@ -38,7 +38,7 @@ pub(crate) enum Value<'a> {
     Json(Cow<'a, str>),
 }
 
-fn utf8<'a>(bytes: &'a [u8]) -> Result<&'a str, String> {
+fn utf8(bytes: &[u8]) -> Result<&str, String> {
     std::str::from_utf8(bytes).map_err(|e| {
         let at = e.valid_up_to();
         let bad: Vec<String> = bytes[at..bytes.len().min(at + 4)]
@@ -48,6 +48,9 @@ fn utf8<'a>(bytes: &'a [u8]) -> Result<&'a str, String> {
         format!("text is not valid UTF-8 (bytes {} at offset {at})", bad.join(" "))
     })
 }
+
+/// 2^63 as a double: integers in [-2^63, 2^63) fit in i64.
+const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
 
 fn shorten(text: &str) -> String {
     let mut out: String = text.chars().take(40).collect();
@@ -97,7 +100,7 @@ pub(crate) fn convert<'a>(column: &ColumnSpec, raw: Raw<'a>) -> Result<Value<'a>
         (ColType::Int, Raw::Integer(i)) => Value::Int(i),
         (ColType::Int, Raw::Real(f)) => {
             // Exactly integral and in range: what INTEGER affinity would have stored.
-            if f.fract() == 0.0 && f >= -9.223_372_036_854_775_808e18 && f < 9.223_372_036_854_775_808e18 {
+            if f.fract() == 0.0 && (-TWO_POW_63..TWO_POW_63).contains(&f) {
                 Value::Int(f as i64)
             } else {
                 return Err(format!("non-integer number {f:?} in an integer column"));
@@ -113,7 +116,7 @@ pub(crate) fn convert<'a>(column: &ColumnSpec, raw: Raw<'a>) -> Result<Value<'a>
         (ColType::Float, Raw::Real(f)) => Value::Float(f),
         (ColType::Float, Raw::Integer(i)) => {
             let f = i as f64;
-            if f as i128 != i128::from(i) || f >= 9.223_372_036_854_775_808e18 {
+            if f as i128 != i128::from(i) || f >= TWO_POW_63 {
                 return Err(format!("integer {i} cannot be stored exactly as double precision"));
             }
             Value::Float(f)

@@ -623,9 +623,12 @@ pub async fn copy(options: &CopyOptions, observer: &dyn CopyObserver) -> Result<
     })
 }
 
+/// One column of [`target_columns`]: name, type as `format_type` prints it, NOT NULL.
+pub type TargetColumn = (&'static str, &'static str, bool);
+
 /// The copy's view of the target schema, per table in foreign-key order: `(column, PostgreSQL
 /// type name as `format_type` prints it, NOT NULL)`. A test compares it with the migrated catalog.
-pub fn target_columns() -> Vec<(&'static str, Vec<(&'static str, &'static str, bool)>)> {
+pub fn target_columns() -> Vec<(&'static str, Vec<TargetColumn>)> {
     SPECS
         .iter()
         .map(|t| {

@@ -121,9 +121,9 @@ pub(crate) fn read_table(source: &SqliteSource, job: &ReadJob, tx: &mpsc::Sender
                         "orphan: no {} row has {} = '{parent}'",
                         fk.parent, fk.parent_column
                     ))
-                } else if Some(k) == self_fk && outcome.bad_keys.contains(parent.as_ref()) {
-                    Some(format!("orphan: its parent {} row '{parent}' is a bad row", fk.parent))
-                } else if job.parent_bad.get(k).is_some_and(|bad| bad.contains(parent.as_ref())) {
+                } else if (Some(k) == self_fk && outcome.bad_keys.contains(parent.as_ref()))
+                    || job.parent_bad.get(k).is_some_and(|bad| bad.contains(parent.as_ref()))
+                {
                     Some(format!("orphan: its parent {} row '{parent}' is a bad row", fk.parent))
                 } else {
                     None
