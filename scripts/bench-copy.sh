@@ -60,12 +60,23 @@ if ! command -v pgloader >/dev/null 2>&1; then
     PGL_NOTE="pgloader could not be installed (see $WORK/apt.log)"
   fi
 fi
+pgl_rows() {
+  local q
+  q=$(psql "$PGURL/synthlab_bench_pgloader" -tAXc "SELECT string_agg(format('SELECT count(*) FROM %I.%I', table_schema, table_name), ' UNION ALL ')
+        FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE'")
+  [ -n "$q" ] && psql "$PGURL/synthlab_bench_pgloader" -tAXc "SELECT sum(count) FROM ($q) t(count)" || echo 0
+}
 if command -v pgloader >/dev/null 2>&1; then
   fresh_db synthlab_bench_pgloader
-  read -r PGL_S PGL_RSS PGL_RC < <(measure "$WORK/pgloader.log" pgloader "sqlite://$(realpath "$FILE")" "$PGURL/synthlab_bench_pgloader")
-  PGL_ROWS=$(psql "$PGURL/synthlab_bench_pgloader" -tAXc "SELECT sum(n_live_tup) FROM pg_stat_user_tables" 2>/dev/null || echo "?")
-  [ "$PGL_RC" = 0 ] || PGL_NOTE="pgloader exited $PGL_RC"
-  PGL_NOTE="${PGL_NOTE:+$PGL_NOTE; }pgloader stored ~$PGL_ROWS rows (pg_stat estimate)"
+  read -r PGL_S PGL_RSS PGL_RC < <(measure "$WORK/pgloader.log" pgloader "sqlite://$(realpath "$FILE")" "$PGURL/synthlab_bench_pgloader" </dev/null)
+  PGL_ROWS=$(pgl_rows)
+  if [ "$PGL_RC" != 0 ] || [ "${PGL_ROWS:-0}" -lt $((ROWS / 2)) ]; then
+    PGL_NOTE="pgloader's default load failed (exit $PGL_RC after ${PGL_S}s, $PGL_ROWS rows stored; $(grep -m1 -oE 'Heap exhausted[^.]*' "$WORK/pgloader.log" || echo 'see pgloader.log')); rerun with a 4 GiB Lisp heap (--dynamic-space-size 4096)"
+    fresh_db synthlab_bench_pgloader
+    read -r PGL_S PGL_RSS PGL_RC < <(measure "$WORK/pgloader.log" pgloader --dynamic-space-size 4096 "sqlite://$(realpath "$FILE")" "$PGURL/synthlab_bench_pgloader" </dev/null)
+    PGL_ROWS=$(pgl_rows)
+  fi
+  PGL_NOTE="${PGL_NOTE:+$PGL_NOTE; }pgloader exit $PGL_RC, stored $PGL_ROWS of $ROWS rows (its summary: $WORK/pgloader.log)"
 fi
 
 # 3. the physical limit: CSV export (not timed), \copy without indexes, then indexes + keys

@@ -564,7 +564,7 @@ pub fn generate(path: &Path, options: &GenerateOptions) -> Result<GenerateReport
             ("name", t(text_of(&mut rng, 5, 90))),
             ("hypothesis", t(text_of(&mut rng, 20, 480))),
             ("description", opt!(rng, 20, t(text_of(&mut rng, 50, 1900)))),
-            ("scorecard_data", opt!(rng, 30, t(json_doc(&mut rng, 1000, 4000)))),
+            ("scorecard_data", opt!(rng, 30, t(json_doc(&mut rng, 1000, 3000)))),
             ("status", t(if rng.chance(10) { "deleted" } else { "active" })),
             ("created_at", t(timestamp(&mut rng))),
             ("updated_at", opt!(rng, 40, t(timestamp(&mut rng)))),
@@ -712,7 +712,7 @@ pub fn generate(path: &Path, options: &GenerateOptions) -> Result<GenerateReport
             ("avatar_path", opt!(rng, 40, t(format!("avatars/syn_{i:08x}.png")))),
             ("created_at", t(timestamp(&mut rng))),
             ("version", t("2.0.0")),
-            ("data", opt!(rng, 5, t(json_doc(&mut rng, 1000, 4000)))),
+            ("data", opt!(rng, 5, t(json_doc(&mut rng, 1000, 3000)))),
         ];
         w.insert("synths", &row)?;
     }
@@ -765,7 +765,7 @@ pub fn generate(path: &Path, options: &GenerateOptions) -> Result<GenerateReport
                 break 'transcripts;
             }
             let mut messages = String::from("[");
-            let target = rng.range(1000, 2500);
+            let target = rng.range(1000, 2000);
             let mut turn = 0;
             while messages.len() < target {
                 if turn > 0 {
