@@ -632,3 +632,43 @@ async fn scale_one_copy_then_verify_exits_zero() {
     assert_eq!(verified.status.code(), Some(0), "{}", text(&verified));
     target.drop().await;
 }
+
+/// Index and constraint definitions of a schema, with the schema name taken out.
+async fn schema_shape(target: &Target) -> Vec<String> {
+    let client = target.client().await;
+    let rows = client
+        .query(
+            "SELECT 'index ' || pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid \
+              WHERE c.relnamespace = current_schema()::regnamespace \
+             UNION ALL \
+             SELECT 'constraint ' || conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) \
+               FROM pg_constraint WHERE connamespace = current_schema()::regnamespace \
+             ORDER BY 1",
+            &[],
+        )
+        .await
+        .expect("catalog");
+    rows.iter()
+        .map(|r| r.get::<_, String>(0).replace(&format!("{}.", target.schema), ""))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_load_leaves_exactly_the_migrated_schema() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (path, _) = legacy(dir.path(), "clean.db", &small(Vec::new()));
+    let migrated = Target::new().await;
+    synthlab_db::Store::connect(&DatabaseConfig::Postgres(migrated.config.clone()))
+        .await
+        .expect("migrate");
+    let copied = Target::new().await;
+    let report = synthlab_db::copy::copy(&CopyOptions::new(&path, copied.config.clone()), &Silent)
+        .await
+        .expect("copy");
+    assert!(report.tables.iter().all(|t| t.outcome == TableOutcome::Bulk));
+    let expected = schema_shape(&migrated).await;
+    assert!(expected.len() > 60, "indexes and constraints found: {}", expected.len());
+    assert_eq!(schema_shape(&copied).await, expected);
+    migrated.drop().await;
+    copied.drop().await;
+}
