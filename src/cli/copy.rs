@@ -178,8 +178,10 @@ impl CopyObserver for Progress {
     fn table_started(&self, table: &str, rows: u64) {
         if self.terminal {
             let bar = ProgressBar::new(rows);
-            let style = ProgressStyle::with_template("{prefix:>22} [{bar:30}] {pos}/{len} rows {per_sec} {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar());
+            let style = ProgressStyle::with_template(
+                "{prefix:>22} [{bar:30}] {human_pos}/{human_len} rows, {elapsed} (eta {eta})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
             bar.set_style(style.progress_chars("=> "));
             bar.set_prefix(table.to_owned());
             if let Ok(mut slot) = self.bar.lock() {
