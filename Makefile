@@ -6,7 +6,7 @@ export PARITY_DATABASE_URL
 
 .PHONY: demo test check fmt lint test-sqlite build pg-start pg-stop clean-demo \
 	migrate-up migrate-down migrate-status migrate-new schema-check bench-migrate \
-	check-no-sqlite bench-cutover cutover-demo
+	check-no-sqlite bench-cutover cutover-demo bench-copy legacy-file
 
 ## Create ./synthlab.db (or use DATABASE_URL), load the demo data through the repositories, print the status.
 demo:
@@ -86,3 +86,15 @@ bench-cutover:
 ## The example service walked through dual → shadow → shadow:postgres → postgres (./cutover-demo.db + database synthlab_cutover_demo).
 cutover-demo:
 	scripts/cutover-demo.sh
+
+## Copy benchmark: our copy (+ verify) vs pgloader vs psql \copy + index build, on one generated file.
+SCALE ?= 1
+bench-copy:
+	scripts/bench-copy.sh $(SCALE)
+
+## A deterministic legacy file: make legacy-file SCALE=1 LAYOUT=15 SEED=7 OUT=legacy.db [DIRTY=1]
+LAYOUT ?= 15
+SEED ?= 7
+OUT ?= legacy.db
+legacy-file:
+	$(CARGO) run --quiet --release --bin synthlab-db -- generate --out $(OUT) --scale $(SCALE) --layout $(LAYOUT) --seed $(SEED) $(if $(DIRTY),--dirty,)

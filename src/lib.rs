@@ -20,6 +20,8 @@
 
 mod backend;
 pub mod config;
+#[cfg(feature = "sqlite")]
+pub mod copy;
 pub mod cutover;
 mod error;
 pub mod fixtures;

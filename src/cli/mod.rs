@@ -1,6 +1,7 @@
 //! The clap command tree and its dispatch; one file per command group.
 
 mod adopt;
+mod copy;
 mod migrate;
 mod schema;
 mod status;
@@ -50,6 +51,12 @@ enum Command {
     Schema(schema::SchemaArgs),
     /// Create the database if needed, load the demo data set through the repositories, print the status.
     Demo,
+    /// Copy a legacy SQLite file into PostgreSQL: streamed, resumable, bad rows reported, never silently lossy.
+    Copy(copy::CopyArgs),
+    /// Compare a legacy SQLite file with its PostgreSQL copy: row counts and content checksums per table.
+    Verify(copy::VerifyArgs),
+    /// Write a deterministic legacy SQLite file (any layout v10–v15, optionally with bad rows).
+    Generate(copy::GenerateArgs),
 }
 
 /// Sets up logging to stderr; `RUST_LOG` controls it (default: warnings only).
@@ -92,6 +99,9 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             status::print(&store, origin, Format::Text).await?;
         }
+        Command::Copy(args) => return copy::copy(args, &config).await,
+        Command::Verify(args) => return copy::verify(args, &config).await,
+        Command::Generate(args) => return copy::generate(args).await,
     }
     Ok(ExitCode::SUCCESS)
 }

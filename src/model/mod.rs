@@ -69,7 +69,7 @@ pub use page::*;
 pub use research::*;
 pub use simulation::*;
 pub use synth::*;
-pub use time::{Timestamp, now, parse_legacy, to_canonical, truncate};
+pub use time::{Timestamp, now, parse_legacy, parse_legacy_exact, to_canonical, truncate};
 
 mod exploration;
 pub use exploration::*;

@@ -33,18 +33,24 @@ pub fn to_canonical(ts: &Timestamp) -> String {
 /// `datetime('now')` writes). Returns `None` for anything else. Sub-microsecond digits are
 /// truncated.
 pub fn parse_legacy(text: &str) -> Option<Timestamp> {
+    parse_legacy_exact(text).map(truncate)
+}
+
+/// Like [`parse_legacy`] but keeps sub-microsecond digits, so a caller can tell whether
+/// storing the value at microsecond precision would lose anything.
+pub fn parse_legacy_exact(text: &str) -> Option<Timestamp> {
     let text = text.trim();
     if let Ok(ts) = DateTime::parse_from_rfc3339(text) {
-        return Some(truncate(ts.with_timezone(&Utc)));
+        return Some(ts.with_timezone(&Utc));
     }
     for format in ["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M:%S%.f%:z"] {
         if let Ok(ts) = DateTime::parse_from_str(text, format) {
-            return Some(truncate(ts.with_timezone(&Utc)));
+            return Some(ts.with_timezone(&Utc));
         }
     }
     for format in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M"] {
         if let Ok(naive) = NaiveDateTime::parse_from_str(text, format) {
-            return Some(truncate(naive.and_utc()));
+            return Some(naive.and_utc());
         }
     }
     None

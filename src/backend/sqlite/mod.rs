@@ -8,11 +8,13 @@
 mod analysis;
 mod analysis_cache;
 mod chart_insight;
+pub(crate) mod copy_source;
 mod error;
 mod experiment;
 mod experiment_document;
 mod exploration;
 mod interview_guide;
+pub(crate) mod legacy_writer;
 mod region;
 mod research;
 pub(crate) mod row;

@@ -142,6 +142,12 @@ async fn up_in(tx: &Transaction<'_>, set: &MigrationSet, target: Option<i64>) ->
     Ok(super::applied_names(&report))
 }
 
+/// Where the database stands against this build's embedded migrations.
+pub(crate) async fn status(client: &mut Client) -> Result<super::SchemaStatus> {
+    let set = MigrationSet::embedded(BackendKind::Postgres);
+    Ok(super::SchemaStatus::from(&history(client, &set).await?))
+}
+
 /// Applies pending migrations of `set` up to `target` (all when `None`) in one transaction
 /// under the migration lock; returns those applied.
 pub(crate) async fn up(client: &mut Client, set: &MigrationSet, target: Option<i64>) -> Result<Vec<MigrationInfo>> {

@@ -1,0 +1,269 @@
+//! Legacy SQLite values → the typed values of the migrated schema, and the checks that make a
+//! row "bad". A conversion either keeps the meaning exactly or refuses with a reason: nothing is
+//! ever altered silently.
+
+use std::borrow::Cow;
+
+use super::spec::{Check, ColType, ColumnSpec};
+
+/// A value as SQLite stores it (backend-neutral mirror of SQLite's storage classes).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Raw<'a> {
+    /// NULL.
+    Null,
+    /// INTEGER.
+    Integer(i64),
+    /// REAL.
+    Real(f64),
+    /// TEXT, as stored (not necessarily UTF-8).
+    Text(&'a [u8]),
+    /// BLOB.
+    Blob(&'a [u8]),
+}
+
+/// A value of the target schema.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value<'a> {
+    /// SQL NULL.
+    Null,
+    /// text.
+    Text(Cow<'a, str>),
+    /// bigint.
+    Int(i64),
+    /// double precision (bit-exact).
+    Float(f64),
+    /// timestamptz as microseconds since the Unix epoch.
+    Timestamp(i64),
+    /// jsonb, as validated JSON text.
+    Json(Cow<'a, str>),
+}
+
+fn utf8(bytes: &[u8]) -> Result<&str, String> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        let bad: Vec<String> = bytes[at..bytes.len().min(at + 4)]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!("text is not valid UTF-8 (bytes {} at offset {at})", bad.join(" "))
+    })
+}
+
+/// 2^63 as a double: integers in [-2^63, 2^63) fit in i64.
+const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+
+fn shorten(text: &str) -> String {
+    let mut out: String = text.chars().take(40).collect();
+    if out.len() < text.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// Whether `text` is a plain decimal number (what SQLite's numeric affinity would accept).
+fn is_decimal(text: &str) -> bool {
+    let t = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (mantissa, exponent) = match t.find(['e', 'E']) {
+        Some(at) => (&t[..at], Some(&t[at + 1..])),
+        None => (t, None),
+    };
+    let digits = mantissa.replacen('.', "", 1);
+    let mantissa_ok = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && mantissa != ".";
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())
+    });
+    mantissa_ok && exponent_ok
+}
+
+/// Converts one stored value of `column`; `Err` carries the reason the row is bad.
+pub(crate) fn convert<'a>(column: &ColumnSpec, raw: Raw<'a>) -> Result<Value<'a>, String> {
+    let value = match (column.ty, raw) {
+        (_, Raw::Null) => {
+            if column.not_null {
+                return Err("NULL in a NOT NULL column".to_owned());
+            }
+            return Ok(Value::Null);
+        }
+        (ty, Raw::Blob(bytes)) => {
+            return Err(format!("a BLOB of {} bytes in a {} column", bytes.len(), ty.pg_name()));
+        }
+        (ColType::Text, Raw::Text(bytes)) => {
+            let text = utf8(bytes)?;
+            if text.contains('\0') {
+                return Err("text contains a NUL character (PostgreSQL text cannot hold it)".to_owned());
+            }
+            Value::Text(Cow::Borrowed(text))
+        }
+        (ColType::Text, Raw::Integer(i)) => Value::Text(Cow::Owned(i.to_string())),
+        (ColType::Text, Raw::Real(f)) => return Err(format!("a real number ({f:?}) in a text column")),
+        (ColType::Int, Raw::Integer(i)) => Value::Int(i),
+        (ColType::Int, Raw::Real(f)) => {
+            // Exactly integral and in range: what INTEGER affinity would have stored.
+            if f.fract() == 0.0 && (-TWO_POW_63..TWO_POW_63).contains(&f) {
+                Value::Int(f as i64)
+            } else {
+                return Err(format!("non-integer number {f:?} in an integer column"));
+            }
+        }
+        (ColType::Int, Raw::Text(bytes)) => {
+            let text = utf8(bytes)?;
+            match text.parse::<i64>() {
+                Ok(i) => Value::Int(i),
+                Err(_) => return Err(format!("non-numeric value '{}' in an integer column", shorten(text))),
+            }
+        }
+        (ColType::Float, Raw::Real(f)) => Value::Float(f),
+        (ColType::Float, Raw::Integer(i)) => {
+            let f = i as f64;
+            if f as i128 != i128::from(i) || f >= TWO_POW_63 {
+                return Err(format!("integer {i} cannot be stored exactly as double precision"));
+            }
+            Value::Float(f)
+        }
+        (ColType::Float, Raw::Text(bytes)) => {
+            let text = utf8(bytes)?;
+            match text.parse::<f64>() {
+                Ok(f) if is_decimal(text) && f.is_finite() => Value::Float(f),
+                _ => return Err(format!("non-numeric value '{}' in a numeric column", shorten(text))),
+            }
+        }
+        (ColType::Timestamp, Raw::Text(bytes)) => {
+            let text = utf8(bytes)?;
+            let Some(ts) = crate::model::parse_legacy_exact(text) else {
+                return Err(format!("unparseable timestamp '{}'", shorten(text)));
+            };
+            if ts.timestamp_subsec_nanos() % 1000 != 0 {
+                return Err(format!(
+                    "timestamp '{}' has sub-microsecond digits that timestamptz would drop",
+                    shorten(text)
+                ));
+            }
+            Value::Timestamp(ts.timestamp_micros())
+        }
+        (ColType::Timestamp, Raw::Integer(_) | Raw::Real(_)) => {
+            return Err("a number in a timestamp column (its time zone and unit are unknown)".to_owned());
+        }
+        (ColType::Json, Raw::Text(bytes)) => {
+            let text = utf8(bytes)?;
+            super::json::validate(text)?;
+            Value::Json(Cow::Borrowed(text))
+        }
+        (ColType::Json, Raw::Integer(i)) => Value::Json(Cow::Owned(i.to_string())),
+        (ColType::Json, Raw::Real(f)) => return Err(format!("a real number ({f:?}) in a JSON column")),
+    };
+    check(column, &value)?;
+    Ok(value)
+}
+
+/// Evaluates the column's CHECK like PostgreSQL would.
+fn check(column: &ColumnSpec, value: &Value<'_>) -> Result<(), String> {
+    let ok = match (column.check, value) {
+        (Check::None, _) | (_, Value::Null) => true,
+        (Check::OneOf(allowed), Value::Text(t)) => allowed.contains(&t.as_ref()),
+        (Check::MaxChars(max), Value::Text(t)) => t.chars().count() <= max,
+        (Check::HexId(prefix, n), Value::Text(t)) => t.strip_prefix(prefix).is_some_and(|rest| {
+            rest.len() == n && rest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        }),
+        (Check::NonNegative, Value::Int(i)) => *i >= 0,
+        (Check::NonNegative, Value::Float(f)) => f.is_nan() || *f >= 0.0,
+        (Check::UnitInterval, Value::Float(f)) => (0.0..=1.0).contains(f),
+        _ => true,
+    };
+    if ok {
+        return Ok(());
+    }
+    let shown = match value {
+        Value::Text(t) => format!("'{}'", shorten(t)),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => format!("{f:?}"),
+        _ => String::new(),
+    };
+    Err(match column.check {
+        Check::OneOf(allowed) => format!("{shown} is not one of {}", allowed.join(", ")),
+        Check::MaxChars(max) => format!(
+            "text of {} characters is longer than the {max} allowed",
+            match value {
+                Value::Text(t) => t.chars().count(),
+                _ => 0,
+            }
+        ),
+        Check::HexId(prefix, n) => format!("{shown} is not an id of the shape {prefix} + {n} hex digits"),
+        Check::NonNegative => format!("{shown} is negative"),
+        Check::UnitInterval => format!("{shown} is outside [0, 1]"),
+        Check::None => String::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::copy::spec::{Missing, table};
+
+    fn column(table_name: &str, name: &str) -> ColumnSpec {
+        let spec = table(table_name).expect("table");
+        spec.columns[spec.index_of(name).expect("column")]
+    }
+
+    #[test]
+    fn lossless_conversions_are_accepted() {
+        let rate = column("synth_outcomes", "success_rate");
+        assert_eq!(convert(&rate, Raw::Real(0.1)), Ok(Value::Float(0.1)));
+        assert_eq!(convert(&rate, Raw::Integer(1)), Ok(Value::Float(1.0)));
+        let count = column("region_analyses", "synth_count");
+        assert_eq!(convert(&count, Raw::Text(b"12")), Ok(Value::Int(12)));
+        assert_eq!(convert(&count, Raw::Real(12.0)), Ok(Value::Int(12)));
+        let created = column("experiments", "created_at");
+        let a = convert(&created, Raw::Text(b"2025-12-01 10:00:00")).expect("sqlite shape");
+        let b = convert(&created, Raw::Text(b"2025-12-01T07:00:00-03:00")).expect("offset");
+        assert_eq!(a, b);
+        assert_eq!(a, Value::Timestamp(1_764_583_200_000_000));
+        assert_eq!(column("experiments", "status").missing, Missing::Text("active"));
+    }
+
+    #[test]
+    fn lossy_or_invalid_values_are_refused() {
+        let name = column("experiments", "name");
+        assert!(convert(&name, Raw::Text(b"a\0b")).unwrap_err().contains("NUL"));
+        assert!(convert(&name, Raw::Text(b"a\xc3\x28")).unwrap_err().contains("UTF-8"));
+        assert!(
+            convert(&name, Raw::Text("é".repeat(101).as_bytes()))
+                .unwrap_err()
+                .contains("101")
+        );
+        assert!(convert(&name, Raw::Null).unwrap_err().contains("NULL"));
+        let count = column("region_analyses", "synth_count");
+        assert!(convert(&count, Raw::Text(b"n/a")).unwrap_err().contains("non-numeric"));
+        assert!(convert(&count, Raw::Real(12.5)).unwrap_err().contains("non-integer"));
+        let rate = column("synth_outcomes", "success_rate");
+        assert!(convert(&rate, Raw::Text(b"inf")).is_err());
+        let created = column("experiments", "created_at");
+        assert!(
+            convert(&created, Raw::Text(b"yesterday"))
+                .unwrap_err()
+                .contains("unparseable")
+        );
+        assert!(
+            convert(&created, Raw::Text(b"2025-12-01T10:00:00.123456789Z"))
+                .unwrap_err()
+                .contains("sub-microsecond")
+        );
+        let status = column("experiments", "status");
+        assert!(
+            convert(&status, Raw::Text(b"archived"))
+                .unwrap_err()
+                .contains("not one of")
+        );
+        let id = column("explorations", "id");
+        assert!(convert(&id, Raw::Text(b"expl_0000000G")).is_err());
+        assert!(convert(&id, Raw::Text(b"expl_0000000a")).is_ok());
+        let best = column("explorations", "best_success_rate");
+        assert!(convert(&best, Raw::Real(1.5)).unwrap_err().contains("[0, 1]"));
+        let json = column("synths", "data");
+        assert!(
+            convert(&json, Raw::Text(b"{\"a\":1,\"a\":1}"))
+                .unwrap_err()
+                .contains("twice")
+        );
+    }
+}
