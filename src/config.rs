@@ -75,6 +75,124 @@ pub struct SqliteConfig {
     pub busy_timeout: Duration,
     /// How many read connections run beside the one writer (`?max_readers=`, default 4).
     pub max_readers: usize,
+    /// Repository calls at least this long log a warning (`?slow_call_ms=`, default 500).
+    pub slow_call: Duration,
+}
+
+impl SqliteConfig {
+    /// Defaults for `location`, overridden by the environment (see [`ENV_VARIABLES`]).
+    fn with_env(location: SqliteLocation, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        Ok(SqliteConfig {
+            location,
+            busy_timeout: Duration::from_millis(env_number(env, "SYNTHLAB_SQLITE_BUSY_TIMEOUT_MS")?.unwrap_or(5000)),
+            max_readers: env_number(env, "SYNTHLAB_SQLITE_MAX_READERS")?.unwrap_or(4) as usize,
+            slow_call: slow_call_default(env)?,
+        })
+    }
+}
+
+/// How the pool checks a connection before handing it out again (`?pool_recycling=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PoolRecycling {
+    /// Only checks that the driver has not seen the connection close (no round trip).
+    Fast,
+    /// Also runs an empty query, so a connection the server killed or a restart cut is found
+    /// and replaced before a call uses it (one round trip per checkout). The default.
+    #[default]
+    Verified,
+    /// Like `Verified`, and resets session state (`RESET ALL`, `DISCARD TEMP`, …).
+    Clean,
+}
+
+impl PoolRecycling {
+    /// `fast`, `verified` or `clean`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PoolRecycling::Fast => "fast",
+            PoolRecycling::Verified => "verified",
+            PoolRecycling::Clean => "clean",
+        }
+    }
+
+    fn parse(value: &str) -> Option<Self> {
+        match value {
+            "fast" => Some(PoolRecycling::Fast),
+            "verified" => Some(PoolRecycling::Verified),
+            "clean" => Some(PoolRecycling::Clean),
+            _ => None,
+        }
+    }
+}
+
+/// `sslmode`, spelled and meant as libpq does (`allow` is not supported).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SslMode {
+    /// Plain TCP only.
+    Disable,
+    /// TLS if the server offers it, else plain; falls back to plain when the TLS attempt fails
+    /// (handshake or server refusal), as libpq does. The default.
+    #[default]
+    Prefer,
+    /// TLS or nothing; the certificate is not checked, unless `sslrootcert` is given (then it
+    /// behaves as `verify-ca`, as libpq does).
+    Require,
+    /// TLS, and the server certificate must chain to `sslrootcert`.
+    VerifyCa,
+    /// As `verify-ca`, and the certificate must name the host connected to.
+    VerifyFull,
+}
+
+impl SslMode {
+    /// The libpq spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SslMode::Disable => "disable",
+            SslMode::Prefer => "prefer",
+            SslMode::Require => "require",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyFull => "verify-full",
+        }
+    }
+
+    fn parse(value: &str) -> Option<Self> {
+        match value {
+            "disable" => Some(SslMode::Disable),
+            "prefer" => Some(SslMode::Prefer),
+            "require" => Some(SslMode::Require),
+            "verify-ca" => Some(SslMode::VerifyCa),
+            "verify-full" => Some(SslMode::VerifyFull),
+            _ => None,
+        }
+    }
+}
+
+/// TLS settings of a PostgreSQL connection (file paths only; files are read when connecting).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TlsConfig {
+    /// `sslmode` (default `prefer`).
+    pub mode: SslMode,
+    /// `sslrootcert`: PEM file of the certificate authorities trusted for the server.
+    pub root_cert: Option<PathBuf>,
+    /// `sslcert`: PEM file of the client certificate (chain), with `sslkey`.
+    pub client_cert: Option<PathBuf>,
+    /// `sslkey`: PEM file of the client's private key (never printed, only its path).
+    pub client_key: Option<PathBuf>,
+}
+
+impl TlsConfig {
+    /// Whether the server certificate is checked against `sslrootcert` (chain only).
+    pub fn verifies_chain(&self) -> bool {
+        match self.mode {
+            SslMode::VerifyCa | SslMode::VerifyFull => true,
+            SslMode::Prefer | SslMode::Require => self.root_cert.is_some(),
+            SslMode::Disable => false,
+        }
+    }
+
+    /// Whether the server certificate must also name the host.
+    pub fn verifies_host(&self) -> bool {
+        self.mode == SslMode::VerifyFull
+    }
 }
 
 /// PostgreSQL settings; the password never leaves this struct except to the driver.
@@ -85,6 +203,18 @@ pub struct PostgresConfig {
     pub pool_max_size: usize,
     /// How long a call waits for a free pooled connection (`?pool_timeout=` seconds, default 30).
     pub pool_timeout: Duration,
+    /// How long opening a new pooled connection may take, TCP and startup together
+    /// (`?pool_create_timeout=` seconds, default: `connect_timeout`).
+    pub pool_create_timeout: Duration,
+    /// How long checking an idle connection before reuse may take (`?pool_recycle_timeout=`
+    /// seconds, default 5).
+    pub pool_recycle_timeout: Duration,
+    /// How an idle connection is checked before reuse (`?pool_recycling=`, default `verified`).
+    pub pool_recycling: PoolRecycling,
+    /// TLS (`sslmode`, `sslrootcert`, `sslcert`, `sslkey`).
+    pub tls: TlsConfig,
+    /// Repository calls at least this long log a warning (`?slow_call_ms=`, default 500).
+    pub slow_call: Duration,
     redacted: String,
 }
 
@@ -135,6 +265,11 @@ impl fmt::Debug for PostgresConfig {
             .field("url", &self.redacted)
             .field("pool_max_size", &self.pool_max_size)
             .field("pool_timeout", &self.pool_timeout)
+            .field("pool_create_timeout", &self.pool_create_timeout)
+            .field("pool_recycle_timeout", &self.pool_recycle_timeout)
+            .field("pool_recycling", &self.pool_recycling)
+            .field("tls", &self.tls)
+            .field("slow_call", &self.slow_call)
             .finish()
     }
 }
@@ -183,7 +318,34 @@ impl DatabaseConfig {
             location: SqliteLocation::File(path.into()),
             busy_timeout: Duration::from_millis(5000),
             max_readers: 4,
+            slow_call: crate::observe::DEFAULT_SLOW_CALL,
         })
+    }
+
+    /// Repository calls at least this long log a warning.
+    pub fn slow_call(&self) -> Duration {
+        match self {
+            DatabaseConfig::Sqlite(c) => c.slow_call,
+            DatabaseConfig::Postgres(c) => c.slow_call,
+        }
+    }
+
+    /// Parses `raw` with settings missing from the URL taken from `env` (a lookup such as
+    /// `std::env::var`), then from the defaults. [`FromStr`] uses the process environment.
+    ///
+    /// # Errors
+    /// [`crate::ErrorKind::Config`] for a malformed URL, an unknown option or a bad value.
+    pub fn parse_with_env(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        let raw = raw.trim();
+        let scheme = raw.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+        match scheme.as_deref() {
+            Some("sqlite") => parse_sqlite(raw, env),
+            Some("postgres" | "postgresql") => parse_postgres(raw, env),
+            _ => Err(Error::config(format!(
+                "unsupported database URL '{}': accepted forms are {ACCEPTED_FORMS}",
+                redact_url(raw)
+            ))),
+        }
     }
 
     /// Chooses the database: `explicit` (the `--database-url` flag), else env `DATABASE_URL`,
@@ -214,7 +376,9 @@ impl DatabaseConfig {
             } else {
                 "SYNTHLAB_DB_PATH"
             };
-            return Ok((DatabaseConfig::sqlite_file(path), origin));
+            let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+            let config = SqliteConfig::with_env(SqliteLocation::File(path.into()), &env)?;
+            return Ok((DatabaseConfig::Sqlite(config), origin));
         }
         Ok((DEFAULT_DATABASE_URL.parse()?, "default"))
     }
@@ -230,17 +394,9 @@ fn read_dotenv() -> HashMap<String, String> {
 impl FromStr for DatabaseConfig {
     type Err = Error;
 
+    /// Parses a URL; settings it does not give come from the environment, then the defaults.
     fn from_str(raw: &str) -> Result<Self> {
-        let raw = raw.trim();
-        let scheme = raw.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
-        match scheme.as_deref() {
-            Some("sqlite") => parse_sqlite(raw),
-            Some("postgres" | "postgresql") => parse_postgres(raw),
-            _ => Err(Error::config(format!(
-                "unsupported database URL '{}': accepted forms are {ACCEPTED_FORMS}",
-                redact_url(raw)
-            ))),
-        }
+        DatabaseConfig::parse_with_env(raw, &|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
     }
 }
 
@@ -251,7 +407,37 @@ fn config_error(raw: &str, why: impl fmt::Display) -> Error {
     ))
 }
 
-fn parse_sqlite(raw: &str) -> Result<DatabaseConfig> {
+/// Every environment variable the configuration reads (beside `DATABASE_URL` and
+/// `SYNTHLAB_DB_PATH`), each used only when the URL does not set the same option.
+pub const ENV_VARIABLES: &[(&str, &str)] = &[
+    ("SYNTHLAB_POOL_MAX_SIZE", "pool_max_size"),
+    ("SYNTHLAB_POOL_TIMEOUT", "pool_timeout"),
+    ("SYNTHLAB_POOL_CREATE_TIMEOUT", "pool_create_timeout"),
+    ("SYNTHLAB_POOL_RECYCLE_TIMEOUT", "pool_recycle_timeout"),
+    ("SYNTHLAB_POOL_RECYCLING", "pool_recycling"),
+    ("SYNTHLAB_SQLITE_BUSY_TIMEOUT_MS", "busy_timeout_ms"),
+    ("SYNTHLAB_SQLITE_MAX_READERS", "max_readers"),
+    ("SYNTHLAB_SLOW_CALL_MS", "slow_call_ms"),
+];
+
+fn env_number(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Result<Option<u64>> {
+    match env(name) {
+        None => Ok(None),
+        Some(value) => value.trim().parse::<u64>().map(Some).map_err(|_| {
+            Error::config(format!(
+                "environment variable {name} must be a whole number, got '{value}'"
+            ))
+        }),
+    }
+}
+
+fn slow_call_default(env: &dyn Fn(&str) -> Option<String>) -> Result<Duration> {
+    Ok(env_number(env, crate::observe::SLOW_CALL_ENV)?
+        .map(Duration::from_millis)
+        .unwrap_or(crate::observe::DEFAULT_SLOW_CALL))
+}
+
+fn parse_sqlite(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<DatabaseConfig> {
     let rest = &raw["sqlite:".len()..];
     let (target, query) = match rest.split_once('?') {
         Some((target, query)) => (target, Some(query)),
@@ -270,19 +456,16 @@ fn parse_sqlite(raw: &str) -> Result<DatabaseConfig> {
             "a SQLite URL starts with sqlite:// or is sqlite::memory:",
         ));
     };
-    let mut config = SqliteConfig {
-        location,
-        busy_timeout: Duration::from_millis(5000),
-        max_readers: 4,
-    };
+    let mut config = SqliteConfig::with_env(location, env)?;
     for (key, value) in query.map(parse_query).unwrap_or_default() {
         match key.as_str() {
             "busy_timeout_ms" => config.busy_timeout = Duration::from_millis(parse_number(raw, &key, &value)?),
             "max_readers" => config.max_readers = parse_number(raw, &key, &value)? as usize,
+            "slow_call_ms" => config.slow_call = Duration::from_millis(parse_number(raw, &key, &value)?),
             _ => {
                 return Err(config_error(
                     raw,
-                    format!("unknown SQLite option '{key}' (known: busy_timeout_ms, max_readers)"),
+                    format!("unknown SQLite option '{key}' (known: busy_timeout_ms, max_readers, slow_call_ms)"),
                 ));
             }
         }
@@ -290,50 +473,92 @@ fn parse_sqlite(raw: &str) -> Result<DatabaseConfig> {
     Ok(DatabaseConfig::Sqlite(config))
 }
 
-fn parse_postgres(raw: &str) -> Result<DatabaseConfig> {
+/// Options passed through to tokio-postgres as they are.
+const DRIVER_OPTIONS: &[&str] = &[
+    "application_name",
+    "options",
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_retries",
+    "tcp_user_timeout",
+    "target_session_attrs",
+    "user",
+    "dbname",
+    "host",
+    "hostaddr",
+    "port",
+    "password",
+];
+
+const KNOWN_POSTGRES_OPTIONS: &str = "sslmode, sslrootcert, sslcert, sslkey, connect_timeout, pool_max_size, \
+     pool_timeout, pool_create_timeout, pool_recycle_timeout, pool_recycling, slow_call_ms, application_name, \
+     options, keepalives, keepalives_idle, keepalives_interval, keepalives_retries, tcp_user_timeout, \
+     target_session_attrs, hostaddr";
+
+fn parse_postgres(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<DatabaseConfig> {
     let url = url::Url::parse(raw).map_err(|e| config_error(raw, e))?;
     if url.host_str().is_none_or(str::is_empty) {
         return Err(config_error(raw, "a PostgreSQL URL needs a host"));
     }
-    let mut pool_max_size = 16usize;
-    let mut pool_timeout = Duration::from_secs(30);
-    let mut has_connect_timeout = false;
+    let env_recycling = match env("SYNTHLAB_POOL_RECYCLING") {
+        None => None,
+        Some(value) => Some(PoolRecycling::parse(value.trim()).ok_or_else(|| {
+            Error::config(format!(
+                "environment variable SYNTHLAB_POOL_RECYCLING must be fast, verified or clean, got '{value}'"
+            ))
+        })?),
+    };
+    let mut pool_max_size = env_number(env, "SYNTHLAB_POOL_MAX_SIZE")?.unwrap_or(16) as usize;
+    let mut pool_timeout = Duration::from_secs(env_number(env, "SYNTHLAB_POOL_TIMEOUT")?.unwrap_or(30));
+    let mut pool_create_timeout = env_number(env, "SYNTHLAB_POOL_CREATE_TIMEOUT")?.map(Duration::from_secs);
+    let mut pool_recycle_timeout = Duration::from_secs(env_number(env, "SYNTHLAB_POOL_RECYCLE_TIMEOUT")?.unwrap_or(5));
+    let mut pool_recycling = env_recycling.unwrap_or_default();
+    let mut slow_call = slow_call_default(env)?;
+    let mut tls = TlsConfig::default();
+    let mut connect_timeout = Duration::from_secs(10);
     let mut driver_query: Vec<(String, String)> = Vec::new();
     for (key, value) in url.query_pairs() {
         let (key, value) = (key.into_owned(), value.into_owned());
         match key.as_str() {
             "pool_max_size" => pool_max_size = parse_number(raw, &key, &value)? as usize,
             "pool_timeout" => pool_timeout = Duration::from_secs(parse_number(raw, &key, &value)?),
-            "connect_timeout" => {
-                has_connect_timeout = true;
-                driver_query.push((key, value));
-            }
-            "sslmode" => match value.as_str() {
-                "disable" | "prefer" | "require" => driver_query.push((key, value)),
-                other => {
-                    return Err(config_error(
+            "pool_create_timeout" => pool_create_timeout = Some(Duration::from_secs(parse_number(raw, &key, &value)?)),
+            "pool_recycle_timeout" => pool_recycle_timeout = Duration::from_secs(parse_number(raw, &key, &value)?),
+            "pool_recycling" => {
+                pool_recycling = PoolRecycling::parse(&value).ok_or_else(|| {
+                    config_error(
                         raw,
-                        format!("unsupported sslmode '{other}' (supported: disable, prefer, require)"),
-                    ));
-                }
-            },
-            "application_name"
-            | "options"
-            | "keepalives"
-            | "keepalives_idle"
-            | "target_session_attrs"
-            | "user"
-            | "dbname"
-            | "host"
-            | "port"
-            | "password" => driver_query.push((key, value)),
+                        format!("unsupported pool_recycling '{value}' (supported: fast, verified, clean)"),
+                    )
+                })?;
+            }
+            "slow_call_ms" => slow_call = Duration::from_millis(parse_number(raw, &key, &value)?),
+            "connect_timeout" => connect_timeout = Duration::from_secs(parse_number(raw, &key, &value)?),
+            "sslmode" => {
+                tls.mode = SslMode::parse(&value).ok_or_else(|| {
+                    config_error(
+                        raw,
+                        format!(
+                            "unsupported sslmode '{value}' (supported: disable, prefer, require, verify-ca, verify-full)"
+                        ),
+                    )
+                })?;
+            }
+            "sslrootcert" if value == "system" => {
+                return Err(config_error(
+                    raw,
+                    "sslrootcert=system is not supported: give the path of a PEM file of the trusted CAs",
+                ));
+            }
+            "sslrootcert" => tls.root_cert = Some(PathBuf::from(value)),
+            "sslcert" => tls.client_cert = Some(PathBuf::from(value)),
+            "sslkey" => tls.client_key = Some(PathBuf::from(value)),
+            known if DRIVER_OPTIONS.contains(&known) => driver_query.push((key, value)),
             _ => {
                 return Err(config_error(
                     raw,
-                    format!(
-                        "unknown PostgreSQL option '{key}' (known: sslmode, connect_timeout, pool_max_size, \
-                         pool_timeout, application_name, options)"
-                    ),
+                    format!("unknown PostgreSQL option '{key}' (known: {KNOWN_POSTGRES_OPTIONS})"),
                 ));
             }
         }
@@ -341,6 +566,28 @@ fn parse_postgres(raw: &str) -> Result<DatabaseConfig> {
     if pool_max_size == 0 {
         return Err(config_error(raw, "pool_max_size must be at least 1"));
     }
+    if matches!(tls.mode, SslMode::VerifyCa | SslMode::VerifyFull) && tls.root_cert.is_none() {
+        return Err(config_error(
+            raw,
+            format!(
+                "sslmode={} needs sslrootcert=<PEM file of the trusted CA>",
+                tls.mode.as_str()
+            ),
+        ));
+    }
+    if tls.client_cert.is_some() != tls.client_key.is_some() {
+        return Err(config_error(
+            raw,
+            "sslcert and sslkey go together: give both or neither",
+        ));
+    }
+    // tokio-postgres knows disable / prefer / require only: certificate checks are the TLS
+    // connector's job (backend::postgres::tls), so verify-* reach the driver as `require`.
+    let driver_sslmode = match tls.mode {
+        SslMode::Disable => "disable",
+        SslMode::Prefer => "prefer",
+        SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => "require",
+    };
     let mut driver_url = url.clone();
     driver_url
         .set_scheme("postgres")
@@ -351,18 +598,19 @@ fn parse_postgres(raw: &str) -> Result<DatabaseConfig> {
         for (k, v) in &driver_query {
             pairs.append_pair(k, v);
         }
-        if !has_connect_timeout {
-            pairs.append_pair("connect_timeout", "10");
-        }
-    }
-    if driver_query.is_empty() && has_connect_timeout {
-        driver_url.set_query(None);
+        pairs.append_pair("sslmode", driver_sslmode);
+        pairs.append_pair("connect_timeout", &connect_timeout.as_secs().to_string());
     }
     let driver = tokio_postgres::Config::from_str(driver_url.as_str()).map_err(|e| config_error(raw, e))?;
     Ok(DatabaseConfig::Postgres(PostgresConfig {
         driver,
         pool_max_size,
         pool_timeout,
+        pool_create_timeout: pool_create_timeout.unwrap_or(connect_timeout),
+        pool_recycle_timeout,
+        pool_recycling,
+        tls,
+        slow_call,
         redacted: redact_url(raw),
     }))
 }

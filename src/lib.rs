@@ -20,9 +20,11 @@
 
 mod backend;
 pub mod config;
+pub mod doctor;
 mod error;
 pub mod fixtures;
 pub mod model;
+pub mod observe;
 pub mod repo;
 pub mod schema;
 mod store;

@@ -1,5 +1,6 @@
 //! The clap command tree and its dispatch; one file per command group.
 
+mod doctor;
 mod status;
 
 use std::process::ExitCode;
@@ -43,14 +44,24 @@ enum Command {
     Migrate,
     /// Create the database if needed, load the demo data set through the repositories, print the status.
     Demo,
+    /// Check the database: connectivity, server version, TLS, pool, schema, collation (SQLite:
+    /// file, journal mode, foreign keys, busy timeout, integrity). Exit 1 when anything is wrong.
+    Doctor {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
 }
 
-/// Sets up logging to stderr; `RUST_LOG` controls it (default: warnings only).
+/// Sets up logging to stderr; `RUST_LOG` controls it (default: warnings only). With
+/// `RUST_LOG=synthlab_db=debug` every repository call prints one line when it ends
+/// (its span: backend, repository, method, rows, duration).
 pub(crate) fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .with_writer(std::io::stderr)
         .try_init();
 }
@@ -91,6 +102,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             status::print(&store, origin, Format::Text).await?;
         }
+        Command::Doctor { format } => return doctor::run(&config, origin, format).await,
     }
     Ok(ExitCode::SUCCESS)
 }
