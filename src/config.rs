@@ -234,6 +234,11 @@ impl PostgresConfig {
         self.driver.get_dbname().unwrap_or("postgres")
     }
 
+    /// Sets `application_name`, shown by the server in `pg_stat_activity`.
+    pub fn set_application_name(&mut self, name: &str) {
+        self.driver.application_name(name);
+    }
+
     /// Sets the server-side `options` (for example `-c search_path=…`).
     pub fn set_options(&mut self, options: &str) {
         self.driver.options(options);
@@ -350,7 +355,9 @@ impl DatabaseConfig {
 
     /// Chooses the database: `explicit` (the `--database-url` flag), else env `DATABASE_URL`,
     /// else legacy env `SYNTHLAB_DB_PATH` (a SQLite file path), else the same two names in
-    /// `./.env`, else [`DEFAULT_DATABASE_URL`]. Returns the configuration and where it came from.
+    /// `./.env`, else [`DEFAULT_DATABASE_URL`]. Settings the URL leaves out (see
+    /// [`ENV_VARIABLES`]) come from the environment, then `./.env`. Returns the configuration
+    /// and where it came from.
     ///
     /// # Errors
     /// [`crate::ErrorKind::Config`] when the chosen value is not an accepted URL.
@@ -363,12 +370,14 @@ impl DatabaseConfig {
                 .map(|v| (v, false))
                 .or_else(|| dotenv.get(name).cloned().map(|v| (v, true)))
         };
+        // Settings the URL does not give come from the environment, then from `.env`.
+        let setting = |name: &str| lookup(name).map(|(value, _)| value);
         if let Some(url) = explicit {
-            return Ok((url.parse()?, "--database-url"));
+            return Ok((DatabaseConfig::parse_with_env(url, &setting)?, "--database-url"));
         }
         if let Some((url, from_file)) = lookup("DATABASE_URL") {
             let origin = if from_file { ".env DATABASE_URL" } else { "DATABASE_URL" };
-            return Ok((url.parse()?, origin));
+            return Ok((DatabaseConfig::parse_with_env(&url, &setting)?, origin));
         }
         if let Some((path, from_file)) = lookup("SYNTHLAB_DB_PATH") {
             let origin = if from_file {
@@ -376,11 +385,13 @@ impl DatabaseConfig {
             } else {
                 "SYNTHLAB_DB_PATH"
             };
-            let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-            let config = SqliteConfig::with_env(SqliteLocation::File(path.into()), &env)?;
+            let config = SqliteConfig::with_env(SqliteLocation::File(path.into()), &setting)?;
             return Ok((DatabaseConfig::Sqlite(config), origin));
         }
-        Ok((DEFAULT_DATABASE_URL.parse()?, "default"))
+        Ok((
+            DatabaseConfig::parse_with_env(DEFAULT_DATABASE_URL, &setting)?,
+            "default",
+        ))
     }
 }
 
@@ -747,5 +758,120 @@ mod tests {
         let two = pg.with_dbname("two");
         assert_eq!(two.dbname(), "two");
         assert_eq!(two.redacted_url(), "postgres://u:***@h:1/two?sslmode=disable");
+    }
+
+    fn pg(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> PostgresConfig {
+        match DatabaseConfig::parse_with_env(raw, env).expect(raw) {
+            DatabaseConfig::Postgres(pg) => pg,
+            other => panic!("not postgres: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn pool_settings_come_from_the_url_then_the_environment_then_defaults() {
+        let none = |_: &str| None;
+        let defaults = pg("postgres://h/db", &none);
+        assert_eq!(defaults.pool_max_size, 16);
+        assert_eq!(defaults.pool_timeout, Duration::from_secs(30));
+        assert_eq!(defaults.pool_create_timeout, Duration::from_secs(10));
+        assert_eq!(defaults.pool_recycle_timeout, Duration::from_secs(5));
+        assert_eq!(defaults.pool_recycling, PoolRecycling::Verified);
+        assert_eq!(defaults.tls.mode, SslMode::Prefer);
+        let env = |name: &str| match name {
+            "SYNTHLAB_POOL_MAX_SIZE" => Some("8".to_owned()),
+            "SYNTHLAB_POOL_TIMEOUT" => Some("3".to_owned()),
+            "SYNTHLAB_POOL_CREATE_TIMEOUT" => Some("4".to_owned()),
+            "SYNTHLAB_POOL_RECYCLE_TIMEOUT" => Some("1".to_owned()),
+            "SYNTHLAB_POOL_RECYCLING" => Some("fast".to_owned()),
+            _ => None,
+        };
+        let from_env = pg("postgres://h/db", &env);
+        assert_eq!(from_env.pool_max_size, 8);
+        assert_eq!(from_env.pool_timeout, Duration::from_secs(3));
+        assert_eq!(from_env.pool_create_timeout, Duration::from_secs(4));
+        assert_eq!(from_env.pool_recycle_timeout, Duration::from_secs(1));
+        assert_eq!(from_env.pool_recycling, PoolRecycling::Fast);
+        let url_wins = pg(
+            "postgres://h/db?pool_max_size=2&pool_timeout=9&pool_create_timeout=7&pool_recycle_timeout=6&pool_recycling=clean&connect_timeout=3",
+            &env,
+        );
+        assert_eq!(url_wins.pool_max_size, 2);
+        assert_eq!(url_wins.pool_timeout, Duration::from_secs(9));
+        assert_eq!(url_wins.pool_create_timeout, Duration::from_secs(7));
+        assert_eq!(url_wins.pool_recycle_timeout, Duration::from_secs(6));
+        assert_eq!(url_wins.pool_recycling, PoolRecycling::Clean);
+        assert_eq!(url_wins.driver.get_connect_timeout(), Some(&Duration::from_secs(3)));
+        let create_follows_connect = pg("postgres://h/db?connect_timeout=2", &none);
+        assert_eq!(create_follows_connect.pool_create_timeout, Duration::from_secs(2));
+        for bad in ["pool_recycling=sometimes", "pool_max_size=0", "pool_timeout=-1"] {
+            let err = DatabaseConfig::parse_with_env(&format!("postgres://h/db?{bad}"), &none).expect_err(bad);
+            assert_eq!(err.kind(), crate::ErrorKind::Config, "{bad}");
+        }
+        let bad_env = |name: &str| (name == "SYNTHLAB_POOL_MAX_SIZE").then(|| "many".to_owned());
+        let err = DatabaseConfig::parse_with_env("postgres://h/db", &bad_env).expect_err("bad env");
+        assert!(err.to_string().contains("SYNTHLAB_POOL_MAX_SIZE"), "{err}");
+    }
+
+    #[test]
+    fn sqlite_settings_come_from_the_url_then_the_environment() {
+        let env = |name: &str| match name {
+            "SYNTHLAB_SQLITE_BUSY_TIMEOUT_MS" => Some("1234".to_owned()),
+            "SYNTHLAB_SQLITE_MAX_READERS" => Some("2".to_owned()),
+            _ => None,
+        };
+        let DatabaseConfig::Sqlite(from_env) = DatabaseConfig::parse_with_env("sqlite://a.db", &env).expect("env")
+        else {
+            panic!("not sqlite")
+        };
+        assert_eq!(from_env.busy_timeout, Duration::from_millis(1234));
+        assert_eq!(from_env.max_readers, 2);
+        let DatabaseConfig::Sqlite(url) =
+            DatabaseConfig::parse_with_env("sqlite://a.db?busy_timeout_ms=9&max_readers=1", &env).expect("url")
+        else {
+            panic!("not sqlite")
+        };
+        assert_eq!(url.busy_timeout, Duration::from_millis(9));
+        assert_eq!(url.max_readers, 1);
+    }
+
+    #[test]
+    fn sslmodes_map_to_the_driver_and_to_certificate_checks() {
+        let none = |_: &str| None;
+        for (mode, driver, chain, host) in [
+            ("disable", tokio_postgres::config::SslMode::Disable, false, false),
+            ("prefer", tokio_postgres::config::SslMode::Prefer, false, false),
+            ("require", tokio_postgres::config::SslMode::Require, false, false),
+            ("verify-ca", tokio_postgres::config::SslMode::Require, true, false),
+            ("verify-full", tokio_postgres::config::SslMode::Require, true, true),
+        ] {
+            let root = if mode.starts_with("verify") {
+                "&sslrootcert=/ca.pem"
+            } else {
+                ""
+            };
+            let config = pg(&format!("postgres://h/db?sslmode={mode}{root}"), &none);
+            assert_eq!(config.tls.mode.as_str(), mode);
+            assert_eq!(config.driver.get_ssl_mode(), driver, "{mode}");
+            assert_eq!(config.tls.verifies_chain(), chain, "{mode}");
+            assert_eq!(config.tls.verifies_host(), host, "{mode}");
+        }
+        // libpq: require with a root certificate checks the chain, as verify-ca.
+        let require_with_root = pg("postgres://h/db?sslmode=require&sslrootcert=/ca.pem", &none);
+        assert!(require_with_root.tls.verifies_chain() && !require_with_root.tls.verifies_host());
+        let client = pg("postgres://h/db?sslmode=require&sslcert=/c.pem&sslkey=/k.pem", &none);
+        assert_eq!(client.tls.client_key.as_deref(), Some(std::path::Path::new("/k.pem")));
+        for bad in [
+            "sslmode=verify-full",
+            "sslmode=verify-ca",
+            "sslmode=allow",
+            "sslrootcert=system",
+            "sslcert=/c.pem",
+            "sslkey=/k.pem",
+        ] {
+            let err =
+                DatabaseConfig::parse_with_env(&format!("postgres://u:hunter2@h/db?{bad}"), &none).expect_err(bad);
+            assert_eq!(err.kind(), crate::ErrorKind::Config, "{bad}");
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+        }
     }
 }

@@ -236,6 +236,15 @@ impl Store {
         }
     }
 
+    /// The PostgreSQL pool's state (open, idle, waiting); `None` on SQLite.
+    pub fn pool_state(&self) -> Option<crate::doctor::PoolState> {
+        match &self.backend {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(_) => None,
+            Backend::Postgres(db) => Some(db.pool_status()),
+        }
+    }
+
     /// Which backend answers.
     pub fn backend(&self) -> BackendKind {
         self.config.backend()
