@@ -43,23 +43,35 @@ fn id(n: usize) -> String {
     format!("exp_{:06}", 100_000 + n % ROWS)
 }
 
-/// Best of `rounds` timings of `iterations` calls, in µs per call.
-async fn best_us<F, Fut>(rounds: usize, iterations: usize, mut f: F) -> AnyResult<f64>
+/// Times `iterations` calls of `f`, in µs per call.
+async fn time_us<F, Fut>(iterations: usize, offset: usize, f: &mut F) -> AnyResult<f64>
 where
     F: FnMut(usize) -> Fut,
     Fut: std::future::Future<Output = AnyResult<()>>,
 {
-    let mut best = f64::MAX;
-    let mut n = 0;
-    for _ in 0..rounds {
-        let started = Instant::now();
-        for _ in 0..iterations {
-            f(n).await?;
-            n += 1;
-        }
-        best = best.min(started.elapsed().as_secs_f64() * 1e6 / iterations as f64);
+    let started = Instant::now();
+    for n in 0..iterations {
+        f(offset + n).await?;
     }
-    Ok(best)
+    Ok(started.elapsed().as_secs_f64() * 1e6 / iterations as f64)
+}
+
+/// Best of `rounds` timings of each side, the two sides alternating round by round so that
+/// both see the same machine load.
+async fn compare<A, FA, B, FB>(rounds: usize, iterations: usize, mut ours: A, mut raw: B) -> AnyResult<(f64, f64)>
+where
+    A: FnMut(usize) -> FA,
+    FA: std::future::Future<Output = AnyResult<()>>,
+    B: FnMut(usize) -> FB,
+    FB: std::future::Future<Output = AnyResult<()>>,
+{
+    let (mut best_ours, mut best_raw) = (f64::MAX, f64::MAX);
+    for round in 0..rounds {
+        let offset = round * iterations;
+        best_ours = best_ours.min(time_us(iterations, offset, &mut ours).await?);
+        best_raw = best_raw.min(time_us(iterations, offset, &mut raw).await?);
+    }
+    Ok((best_ours, best_raw))
 }
 
 fn report(label: &str, ours: f64, raw: f64, goal: &str) {
@@ -77,7 +89,7 @@ fn new_experiment(id: String) -> NewExperiment {
 }
 
 async fn sqlite_overhead() -> AnyResult<()> {
-    println!("\n[1a] repository overhead, SQLite (file in a temp dir, WAL, one call at a time)");
+    println!("\n[1a] repository overhead, SQLite (file in a temp dir, WAL, synchronous=NORMAL, one call at a time)");
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("bench.db");
     let store = Store::connect(&DatabaseConfig::sqlite_file(&path)).await?;
@@ -85,11 +97,14 @@ async fn sqlite_overhead() -> AnyResult<()> {
     for n in 0..ROWS {
         repo.create(&new_experiment(id(n))).await?;
     }
-    let raw = Arc::new(std::sync::Mutex::new(rusqlite::Connection::open(&path)?));
-    raw.lock()
-        .map_err(|_| "poisoned")?
-        .busy_timeout(Duration::from_secs(5))?;
-    let read_raw = |conn: &rusqlite::Connection, key: &str| -> AnyResult<()> {
+    // The raw side uses the settings the store uses on its own connections.
+    let conn = rusqlite::Connection::open(&path)?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    let raw = Arc::new(std::sync::Mutex::new(conn));
+    fn read_raw(conn: &rusqlite::Connection, key: &str) -> AnyResult<()> {
         let mut stmt = conn.prepare_cached(SELECT_SQLITE)?;
         let mut rows = stmt.query([key])?;
         let row = rows.next()?.ok_or("missing")?;
@@ -114,49 +129,8 @@ async fn sqlite_overhead() -> AnyResult<()> {
             row.get(7)?,
         );
         Ok(())
-    };
-    let iterations = 20_000;
-    let ours = best_us(3, iterations, |n| {
-        let repo = repo.clone();
-        async move {
-            repo.get(&id(n)).await?.ok_or("missing")?;
-            Ok(())
-        }
-    })
-    .await?;
-    let direct = best_us(3, iterations, |n| {
-        let result = raw
-            .lock()
-            .map_err(|_| "poisoned".into())
-            .and_then(|c| read_raw(&c, &id(n)));
-        async move { result }
-    })
-    .await?;
-    let blocking = best_us(3, iterations, |n| {
-        let raw = raw.clone();
-        async move {
-            tokio::task::spawn_blocking(move || {
-                let conn = raw.lock().map_err(|_| "poisoned")?;
-                read_raw(&conn, &id(n))
-            })
-            .await?
-        }
-    })
-    .await?;
-    report(
-        "get by id vs rusqlite on the caller's thread",
-        ours,
-        direct,
-        "goal ≤ 1.10×",
-    );
-    report(
-        "get by id vs rusqlite in spawn_blocking",
-        ours,
-        blocking,
-        "goal ≤ 1.10×",
-    );
-
-    let insert_raw = |conn: &mut rusqlite::Connection, key: String| -> AnyResult<()> {
+    }
+    fn insert_raw(conn: &mut rusqlite::Connection, key: String) -> AnyResult<()> {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         {
             let mut stmt = tx.prepare_cached(INSERT_SQLITE)?;
@@ -172,25 +146,64 @@ async fn sqlite_overhead() -> AnyResult<()> {
         }
         tx.commit()?;
         Ok(())
-    };
-    let iterations = 3_000;
-    let ours = best_us(3, iterations, |n| {
+    }
+    let get_ours = |n: usize| {
         let repo = repo.clone();
         async move {
-            repo.create(&new_experiment(format!("exp_t{n}"))).await?;
+            repo.get(&id(n)).await?.ok_or("missing")?;
             Ok(())
         }
-    })
-    .await?;
-    let direct = best_us(3, iterations, |n| {
+    };
+    let get_direct = |n: usize| {
+        let result = raw
+            .lock()
+            .map_err(|_| "poisoned".into())
+            .and_then(|c| read_raw(&c, &id(n)));
+        async move { result }
+    };
+    let get_blocking = |n: usize| {
+        let raw = raw.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let conn = raw.lock().map_err(|_| "poisoned")?;
+                read_raw(&conn, &id(n))
+            })
+            .await?
+        }
+    };
+    let (ours, direct) = compare(5, 10_000, get_ours, get_direct).await?;
+    report(
+        "get by id vs rusqlite on the caller's thread",
+        ours,
+        direct,
+        "goal ≤ 1.10×",
+    );
+    let (ours, blocking) = compare(5, 10_000, get_ours, get_blocking).await?;
+    report(
+        "get by id vs rusqlite in spawn_blocking",
+        ours,
+        blocking,
+        "goal ≤ 1.10×",
+    );
+
+    let insert_ours = |prefix: &'static str| {
+        let repo = repo.clone();
+        move |n: usize| {
+            let repo = repo.clone();
+            async move {
+                repo.create(&new_experiment(format!("{prefix}{n}"))).await?;
+                Ok(())
+            }
+        }
+    };
+    let insert_direct = |n: usize| {
         let result = raw
             .lock()
             .map_err(|_| "poisoned".into())
             .and_then(|mut c| insert_raw(&mut c, format!("exp_r{n}")));
         async move { result }
-    })
-    .await?;
-    let blocking = best_us(3, iterations, |n| {
+    };
+    let insert_blocking = |n: usize| {
         let raw = raw.clone();
         async move {
             tokio::task::spawn_blocking(move || {
@@ -199,14 +212,15 @@ async fn sqlite_overhead() -> AnyResult<()> {
             })
             .await?
         }
-    })
-    .await?;
+    };
+    let (ours, direct) = compare(5, 1_000, insert_ours("exp_t"), insert_direct).await?;
     report(
         "insert vs rusqlite on the caller's thread",
         ours,
         direct,
         "goal ≤ 1.10×",
     );
+    let (ours, blocking) = compare(5, 1_000, insert_ours("exp_u"), insert_blocking).await?;
     report("insert vs rusqlite in spawn_blocking", ours, blocking, "goal ≤ 1.10×");
     Ok(())
 }
@@ -236,51 +250,55 @@ async fn raw_client() -> AnyResult<tokio_postgres::Client> {
 }
 
 async fn postgres_overhead() -> AnyResult<()> {
-    for recycling in ["verified", "fast"] {
+    let raw = raw_client().await?;
+    let select = raw.prepare(SELECT_PG).await?;
+    let insert = raw.prepare(INSERT_PG).await?;
+    for (label, params) in [
+        ("verified, default window 1000 ms", "pool_recycling=verified"),
+        (
+            "verified on every checkout",
+            "pool_recycling=verified&pool_verify_after_ms=0",
+        ),
+        ("fast", "pool_recycling=fast"),
+    ] {
         println!(
-            "\n[1b] repository overhead, PostgreSQL (pool_recycling={recycling}, sslmode=disable, one call at a time)"
+            "\n[1b] repository overhead, PostgreSQL (pool_recycling={label}; sslmode=disable, one call at a time)"
         );
-        let store = Store::connect_url(&bench_db_url(&format!("sslmode=disable&pool_recycling={recycling}"))?).await?;
+        let store = Store::connect_url(&bench_db_url(&format!("sslmode=disable&{params}"))?).await?;
         let repo = store.experiments();
-        let raw = raw_client().await?;
-        let select = raw.prepare(SELECT_PG).await?;
-        let insert = raw.prepare(INSERT_PG).await?;
-        let iterations = 3_000;
-        let ours = best_us(3, iterations, |n| {
+        let get_ours = |n: usize| {
             let repo = repo.clone();
             async move {
                 repo.get(&id(n)).await?.ok_or("missing")?;
                 Ok(())
             }
-        })
-        .await?;
-        let direct = best_us(3, iterations, |n| {
+        };
+        let get_raw = |n: usize| {
             let (raw, select) = (&raw, &select);
             async move {
                 raw.query_opt(select, &[&id(n)]).await?.ok_or("missing")?;
                 Ok(())
             }
-        })
-        .await?;
+        };
+        let (ours, direct) = compare(5, 2_000, get_ours, get_raw).await?;
         report("get by id vs tokio-postgres prepared", ours, direct, "goal ≤ 1.10×");
-        let iterations = 1_500;
-        let ours = best_us(3, iterations, |n| {
-            let repo = repo.clone();
+        let tag = label.split_whitespace().next().unwrap_or("x").to_owned() + &params.len().to_string();
+        let insert_ours = |n: usize| {
+            let (repo, tag) = (repo.clone(), tag.clone());
             async move {
-                repo.create(&new_experiment(format!("exp_t{recycling}{n}"))).await?;
+                repo.create(&new_experiment(format!("exp_t{tag}_{n}"))).await?;
                 Ok(())
             }
-        })
-        .await?;
-        let direct = best_us(3, iterations, |n| {
-            let (raw, insert) = (&raw, &insert);
+        };
+        let insert_raw = |n: usize| {
+            let (raw, insert, tag) = (&raw, &insert, tag.clone());
             async move {
                 let none: Option<String> = None;
                 let json: Option<serde_json::Value> = None;
                 raw.query_one(
                     insert,
                     &[
-                        &format!("exp_r{recycling}{n}"),
+                        &format!("exp_r{tag}_{n}"),
                         &"bench",
                         &"the repository layer costs little",
                         &none,
@@ -291,8 +309,8 @@ async fn postgres_overhead() -> AnyResult<()> {
                 .await?;
                 Ok(())
             }
-        })
-        .await?;
+        };
+        let (ours, direct) = compare(5, 500, insert_ours, insert_raw).await?;
         report("insert vs tokio-postgres prepared", ours, direct, "goal ≤ 1.10×");
     }
     Ok(())
@@ -314,11 +332,8 @@ fn pgbench_path() -> PathBuf {
     found.pop().unwrap_or_else(|| PathBuf::from("pgbench"))
 }
 
-async fn ours_tps(recycling: &str, seconds: u64) -> AnyResult<f64> {
-    let store = Store::connect_url(&bench_db_url(&format!(
-        "sslmode=disable&pool_max_size=16&pool_recycling={recycling}"
-    ))?)
-    .await?;
+async fn ours_tps(params: &str, seconds: u64) -> AnyResult<f64> {
+    let store = Store::connect_url(&bench_db_url(&format!("sslmode=disable&pool_max_size=16&{params}"))?).await?;
     let done = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let mut tasks = tokio::task::JoinSet::new();
@@ -399,10 +414,14 @@ async fn throughput() -> AnyResult<()> {
         "\n[2] throughput: read by id, 16 concurrent tasks through the pool vs pgbench -c 16 -M prepared, {seconds} s each"
     );
     let pgbench = tokio::task::spawn_blocking(move || pgbench_tps(seconds)).await??;
-    for recycling in ["verified", "fast"] {
-        let ours = ours_tps(recycling, seconds).await?;
+    for (label, params) in [
+        ("verified (1000 ms)", "pool_recycling=verified"),
+        ("verified (every)", "pool_recycling=verified&pool_verify_after_ms=0"),
+        ("fast", "pool_recycling=fast"),
+    ] {
+        let ours = ours_tps(params, seconds).await?;
         println!(
-            "  pool_recycling={recycling:<9} ours {ours:>9.0} calls/s   pgbench {pgbench:>9.0} tps   ratio {:>5.2}×   (goal ≥ 0.80×)",
+            "  {label:<20} ours {ours:>9.0} calls/s   pgbench {pgbench:>9.0} tps   ratio {:>5.2}×   (goal ≥ 0.80×)",
             ours / pgbench
         );
     }

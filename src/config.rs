@@ -96,8 +96,9 @@ impl SqliteConfig {
 pub enum PoolRecycling {
     /// Only checks that the driver has not seen the connection close (no round trip).
     Fast,
-    /// Also runs an empty query, so a connection the server killed or a restart cut is found
-    /// and replaced before a call uses it (one round trip per checkout). The default.
+    /// Also runs an empty query on a connection idle for at least `pool_verify_after`, so a
+    /// connection the server killed or a restart cut is found and replaced before a call uses
+    /// it. The default.
     #[default]
     Verified,
     /// Like `Verified`, and resets session state (`RESET ALL`, `DISCARD TEMP`, …).
@@ -211,6 +212,10 @@ pub struct PostgresConfig {
     pub pool_recycle_timeout: Duration,
     /// How an idle connection is checked before reuse (`?pool_recycling=`, default `verified`).
     pub pool_recycling: PoolRecycling,
+    /// With `verified`: connections idle at least this long get the empty-query check; busier
+    /// ones only the driver's closed check (`?pool_verify_after_ms=`, default 1000; 0 checks
+    /// every checkout).
+    pub pool_verify_after: Duration,
     /// TLS (`sslmode`, `sslrootcert`, `sslcert`, `sslkey`).
     pub tls: TlsConfig,
     /// Repository calls at least this long log a warning (`?slow_call_ms=`, default 500).
@@ -273,6 +278,7 @@ impl fmt::Debug for PostgresConfig {
             .field("pool_create_timeout", &self.pool_create_timeout)
             .field("pool_recycle_timeout", &self.pool_recycle_timeout)
             .field("pool_recycling", &self.pool_recycling)
+            .field("pool_verify_after", &self.pool_verify_after)
             .field("tls", &self.tls)
             .field("slow_call", &self.slow_call)
             .finish()
@@ -426,6 +432,7 @@ pub const ENV_VARIABLES: &[(&str, &str)] = &[
     ("SYNTHLAB_POOL_CREATE_TIMEOUT", "pool_create_timeout"),
     ("SYNTHLAB_POOL_RECYCLE_TIMEOUT", "pool_recycle_timeout"),
     ("SYNTHLAB_POOL_RECYCLING", "pool_recycling"),
+    ("SYNTHLAB_POOL_VERIFY_AFTER_MS", "pool_verify_after_ms"),
     ("SYNTHLAB_SQLITE_BUSY_TIMEOUT_MS", "busy_timeout_ms"),
     ("SYNTHLAB_SQLITE_MAX_READERS", "max_readers"),
     ("SYNTHLAB_SLOW_CALL_MS", "slow_call_ms"),
@@ -503,7 +510,7 @@ const DRIVER_OPTIONS: &[&str] = &[
 ];
 
 const KNOWN_POSTGRES_OPTIONS: &str = "sslmode, sslrootcert, sslcert, sslkey, connect_timeout, pool_max_size, \
-     pool_timeout, pool_create_timeout, pool_recycle_timeout, pool_recycling, slow_call_ms, application_name, \
+     pool_timeout, pool_create_timeout, pool_recycle_timeout, pool_recycling, pool_verify_after_ms, slow_call_ms, application_name, \
      options, keepalives, keepalives_idle, keepalives_interval, keepalives_retries, tcp_user_timeout, \
      target_session_attrs, hostaddr";
 
@@ -525,6 +532,8 @@ fn parse_postgres(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Dat
     let mut pool_create_timeout = env_number(env, "SYNTHLAB_POOL_CREATE_TIMEOUT")?.map(Duration::from_secs);
     let mut pool_recycle_timeout = Duration::from_secs(env_number(env, "SYNTHLAB_POOL_RECYCLE_TIMEOUT")?.unwrap_or(5));
     let mut pool_recycling = env_recycling.unwrap_or_default();
+    let mut pool_verify_after =
+        Duration::from_millis(env_number(env, "SYNTHLAB_POOL_VERIFY_AFTER_MS")?.unwrap_or(1000));
     let mut slow_call = slow_call_default(env)?;
     let mut tls = TlsConfig::default();
     let mut connect_timeout = Duration::from_secs(10);
@@ -544,6 +553,7 @@ fn parse_postgres(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Dat
                     )
                 })?;
             }
+            "pool_verify_after_ms" => pool_verify_after = Duration::from_millis(parse_number(raw, &key, &value)?),
             "slow_call_ms" => slow_call = Duration::from_millis(parse_number(raw, &key, &value)?),
             "connect_timeout" => connect_timeout = Duration::from_secs(parse_number(raw, &key, &value)?),
             "sslmode" => {
@@ -603,15 +613,14 @@ fn parse_postgres(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Dat
     driver_url
         .set_scheme("postgres")
         .map_err(|_| config_error(raw, "bad scheme"))?;
-    {
-        let mut pairs = driver_url.query_pairs_mut();
-        pairs.clear();
-        for (k, v) in &driver_query {
-            pairs.append_pair(k, v);
-        }
-        pairs.append_pair("sslmode", driver_sslmode);
-        pairs.append_pair("connect_timeout", &connect_timeout.as_secs().to_string());
-    }
+    // Percent-encoded (never `+` for a space: tokio-postgres does not read `+` as a space).
+    driver_query.push(("sslmode".to_owned(), driver_sslmode.to_owned()));
+    driver_query.push(("connect_timeout".to_owned(), connect_timeout.as_secs().to_string()));
+    let query: Vec<String> = driver_query
+        .iter()
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+        .collect();
+    driver_url.set_query(Some(&query.join("&")));
     let driver = tokio_postgres::Config::from_str(driver_url.as_str()).map_err(|e| config_error(raw, e))?;
     Ok(DatabaseConfig::Postgres(PostgresConfig {
         driver,
@@ -620,10 +629,20 @@ fn parse_postgres(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Dat
         pool_create_timeout: pool_create_timeout.unwrap_or(connect_timeout),
         pool_recycle_timeout,
         pool_recycling,
+        pool_verify_after,
         tls,
         slow_call,
         redacted: redact_url(raw),
     }))
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn parse_query(query: &str) -> Vec<(String, String)> {
@@ -776,6 +795,7 @@ mod tests {
         assert_eq!(defaults.pool_create_timeout, Duration::from_secs(10));
         assert_eq!(defaults.pool_recycle_timeout, Duration::from_secs(5));
         assert_eq!(defaults.pool_recycling, PoolRecycling::Verified);
+        assert_eq!(defaults.pool_verify_after, Duration::from_millis(1000));
         assert_eq!(defaults.tls.mode, SslMode::Prefer);
         let env = |name: &str| match name {
             "SYNTHLAB_POOL_MAX_SIZE" => Some("8".to_owned()),
@@ -783,9 +803,15 @@ mod tests {
             "SYNTHLAB_POOL_CREATE_TIMEOUT" => Some("4".to_owned()),
             "SYNTHLAB_POOL_RECYCLE_TIMEOUT" => Some("1".to_owned()),
             "SYNTHLAB_POOL_RECYCLING" => Some("fast".to_owned()),
+            "SYNTHLAB_POOL_VERIFY_AFTER_MS" => Some("20".to_owned()),
             _ => None,
         };
         let from_env = pg("postgres://h/db", &env);
+        assert_eq!(from_env.pool_verify_after, Duration::from_millis(20));
+        assert_eq!(
+            pg("postgres://h/db?pool_verify_after_ms=0", &env).pool_verify_after,
+            Duration::ZERO
+        );
         assert_eq!(from_env.pool_max_size, 8);
         assert_eq!(from_env.pool_timeout, Duration::from_secs(3));
         assert_eq!(from_env.pool_create_timeout, Duration::from_secs(4));
@@ -801,6 +827,11 @@ mod tests {
         assert_eq!(url_wins.pool_recycle_timeout, Duration::from_secs(6));
         assert_eq!(url_wins.pool_recycling, PoolRecycling::Clean);
         assert_eq!(url_wins.driver.get_connect_timeout(), Some(&Duration::from_secs(3)));
+        // A space written as `+` (form encoding) or `%20` reaches the server as a space.
+        for options in ["-c+search_path%3Dabc", "-c%20search_path=abc"] {
+            let config = pg(&format!("postgres://h/db?options={options}"), &none);
+            assert_eq!(config.driver.get_options(), Some("-c search_path=abc"), "{options}");
+        }
         let create_follows_connect = pg("postgres://h/db?connect_timeout=2", &none);
         assert_eq!(create_follows_connect.pool_create_timeout, Duration::from_secs(2));
         for bad in ["pool_recycling=sometimes", "pool_max_size=0", "pool_timeout=-1"] {

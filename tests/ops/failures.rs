@@ -1,11 +1,15 @@
 //! Connections killed by the server (`pg_terminate_backend`): the call fails as Unavailable,
 //! nothing of the transaction is committed, the broken connection never goes back to the
-//! pool, and the next call succeeds.
+//! pool, and the next call succeeds. Connections that die silently while idle are found by
+//! the pool's check before reuse.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use synthlab_db::model::NewExperiment;
 use synthlab_db::{DatabaseConfig, ErrorKind, Store};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::harness;
 
@@ -145,5 +149,124 @@ async fn idle_pooled_connections_killed_are_replaced() {
             .await
             .unwrap_or_else(|e| panic!("call {i} after killing {killed} idle connections: {e}"));
     }
+    harness::drop_schema(&db).await;
+}
+
+/// A TCP proxy to the parity server that can freeze its current connections: they stay open
+/// but nothing passes any more, as with a connection cut silently (no FIN) by a firewall or a
+/// crashed host. Connections opened after the freeze work.
+struct FreezingProxy {
+    port: u16,
+    generation: Arc<AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FreezingProxy {
+    async fn start(target: String) -> FreezingProxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let generation = Arc::new(AtomicU64::new(0));
+        let current = generation.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = tokio::net::TcpStream::connect(&target).await else {
+                    continue;
+                };
+                let born = current.load(Ordering::Acquire);
+                let current = current.clone();
+                tokio::spawn(async move {
+                    let (mut client_read, mut client_write) = client.into_split();
+                    let (mut server_read, mut server_write) = server.into_split();
+                    let alive = move || current.load(Ordering::Acquire) == born;
+                    let alive2 = alive.clone();
+                    let up = async move {
+                        let mut buf = vec![0u8; 16 * 1024];
+                        while let Ok(n) = client_read.read(&mut buf).await {
+                            if n == 0 || !alive() || server_write.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                        // Frozen: keep the sockets open, forward nothing.
+                        std::future::pending::<()>().await;
+                        drop(server_write);
+                    };
+                    let down = async move {
+                        let mut buf = vec![0u8; 16 * 1024];
+                        while let Ok(n) = server_read.read(&mut buf).await {
+                            if n == 0 || !alive2() || client_write.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                        std::future::pending::<()>().await;
+                        drop(client_write);
+                    };
+                    tokio::join!(up, down);
+                });
+            }
+        });
+        FreezingProxy { port, generation, task }
+    }
+
+    fn freeze_current_connections(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+impl Drop for FreezingProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// `pool_recycling=verified` finds a connection that died silently while idle (the driver
+/// cannot see it closed) and replaces it; `fast` hands it out and the call hangs on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silently_dead_idle_connections_are_found_by_verified_recycling() {
+    let db = harness::postgres_db().await;
+    let schema = db.pg_schema.clone().expect("schema");
+    let server = std::env::var("PARITY_DATABASE_URL").unwrap_or_else(|_| harness::DEFAULT_PARITY_URL.to_owned());
+    let server = url::Url::parse(&server).expect("parity URL");
+    let target = format!("{}:{}", server.host_str().expect("host"), server.port().unwrap_or(5432));
+    let proxy = FreezingProxy::start(target).await;
+    let url_for = |recycling: &str| {
+        let mut url = server.clone();
+        url.set_host(Some("127.0.0.1")).expect("host");
+        url.set_port(Some(proxy.port)).expect("port");
+        url.set_path(&format!("/{}", harness::PARITY_DATABASE));
+        url.set_query(None);
+        url.query_pairs_mut()
+            .append_pair("sslmode", "disable")
+            .append_pair("options", &format!("-c search_path={schema}"))
+            .append_pair("pool_recycling", recycling)
+            .append_pair("pool_verify_after_ms", "200")
+            .append_pair("pool_recycle_timeout", "1");
+        url.to_string()
+    };
+    let verified = Store::connect_url(&url_for("verified")).await.expect("verified store");
+    let fast = Store::connect_url(&url_for("fast")).await.expect("fast store");
+    verified.experiments().get("exp_warm").await.expect("warm verified");
+    fast.experiments().get("exp_warm").await.expect("warm fast");
+
+    proxy.freeze_current_connections();
+    tokio::time::sleep(Duration::from_millis(300)).await; // idle longer than pool_verify_after
+
+    let started = Instant::now();
+    verified
+        .experiments()
+        .get("exp_after_freeze")
+        .await
+        .expect("verified recycling replaces the silently dead connection");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+    assert!(
+        took >= Duration::from_millis(900),
+        "the check waited for pool_recycle_timeout (1 s) before giving the connection up: {took:?}"
+    );
+    let hung = tokio::time::timeout(Duration::from_secs(2), fast.experiments().get("exp_after_freeze")).await;
+    assert!(
+        hung.is_err(),
+        "fast recycling reused the dead connection and the call hung"
+    );
+    drop(proxy);
     harness::drop_schema(&db).await;
 }

@@ -62,12 +62,17 @@ pub(crate) async fn checks(db: &PgDb, config: &DatabaseConfig, checks: &mut Vec<
     checks.push(Check::ok(
         "pool",
         format!(
-            "max {}, open {}, idle {}, waiting {}; recycling {}, wait timeout {} s, create timeout {} s",
+            "max {}, open {}, idle {}, waiting {}; recycling {}{}, wait timeout {} s, create timeout {} s",
             pool.max_size,
             pool.open,
             pool.idle,
             pool.waiting,
             config.pool_recycling.as_str(),
+            if config.pool_recycling == crate::config::PoolRecycling::Verified {
+                format!(" (idle ≥ {} ms)", config.pool_verify_after.as_millis())
+            } else {
+                String::new()
+            },
             config.pool_timeout.as_secs(),
             config.pool_create_timeout.as_secs(),
         ),

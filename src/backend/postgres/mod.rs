@@ -26,7 +26,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use deadpool_postgres::{ClientWrapper, Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{
+    ClientWrapper, Hook, HookError, Manager, ManagerConfig, Metrics, Object, Pool, RecyclingMethod, Runtime,
+};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
@@ -119,23 +121,42 @@ impl PgDb {
     /// `migrate` is false.
     ///
     /// The pool checks each idle connection before handing it out again as
-    /// `pool_recycling` says (default `verified`: an empty query, so connections killed by the
-    /// server or cut by a restart are replaced instead of failing the next call).
+    /// `pool_recycling` says (default `verified`: an empty query on connections idle for at
+    /// least `pool_verify_after`, so connections killed by the server or cut by a restart are
+    /// replaced instead of failing the next call).
     pub(crate) async fn connect(config: &PostgresConfig, migrate: bool) -> Result<Self> {
+        // `verified` is deadpool's Fast (the driver's closed check) plus, for connections idle
+        // at least `pool_verify_after`, an empty query in a post-recycle hook: busy connections
+        // skip the round trip, idle ones (the ones a restart or an idle timeout kills) get it.
         let recycling_method = match config.pool_recycling {
-            PoolRecycling::Fast => RecyclingMethod::Fast,
-            PoolRecycling::Verified => RecyclingMethod::Verified,
+            PoolRecycling::Fast | PoolRecycling::Verified => RecyclingMethod::Fast,
             PoolRecycling::Clean => RecyclingMethod::Clean,
         };
         let connector = tls::PgConnector::new(&config.tls)?;
         let manager = Manager::from_connect(config.driver.clone(), connector, ManagerConfig { recycling_method });
         // Zero means "no limit", as connect_timeout=0 does for libpq.
         let limit = |d: Duration| (!d.is_zero()).then_some(d);
-        let pool = Pool::builder(manager)
+        let mut builder = Pool::builder(manager)
             .max_size(config.pool_max_size)
             .wait_timeout(Some(config.pool_timeout))
             .create_timeout(limit(config.pool_create_timeout))
-            .recycle_timeout(limit(config.pool_recycle_timeout))
+            .recycle_timeout(limit(config.pool_recycle_timeout));
+        if config.pool_recycling == PoolRecycling::Verified {
+            let (verify_after, timeout) = (config.pool_verify_after, config.pool_recycle_timeout);
+            builder = builder.post_recycle(Hook::async_fn(move |client: &mut ClientWrapper, metrics: &Metrics| {
+                Box::pin(async move {
+                    if metrics.last_used() < verify_after {
+                        return Ok(());
+                    }
+                    match tokio::time::timeout(timeout, client.simple_query("")).await {
+                        Ok(Ok(_)) => Ok(()),
+                        Ok(Err(err)) => Err(HookError::Backend(err)),
+                        Err(_) => Err(HookError::message("connection check timed out")),
+                    }
+                })
+            }));
+        }
+        let pool = builder
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| Error::config(format!("cannot build the PostgreSQL pool: {e}")))?;
