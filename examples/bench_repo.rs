@@ -109,25 +109,9 @@ async fn sqlite_overhead() -> AnyResult<()> {
         let mut rows = stmt.query([key])?;
         let row = rows.next()?.ok_or("missing")?;
         // Read every column, as the repository does (it also parses them into the model).
-        let _: (
-            String,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            String,
-            String,
-            Option<String>,
-        ) = (
-            row.get(0)?,
-            row.get(1)?,
-            row.get(2)?,
-            row.get(3)?,
-            row.get(4)?,
-            row.get(5)?,
-            row.get(6)?,
-            row.get(7)?,
-        );
+        for column in 0..8 {
+            let _: Option<String> = row.get(column)?;
+        }
         Ok(())
     }
     fn insert_raw(conn: &mut rusqlite::Connection, key: String) -> AnyResult<()> {
