@@ -7,7 +7,8 @@
 //! - a `DEBUG` span `repository_call` with `backend`, `repository`, `method`, and, when the call
 //!   ends, `rows` (rows the database returned or changed), `duration_ms` and `error` (the
 //!   error kind, if any);
-//! - a `WARN` event `slow repository call` with the same fields when the call took at least the
+//! - a `WARN` event `slow repository call` with the same fields (and `threshold_ms`; `error` is
+//!   empty for a call that succeeded) when the call took at least the
 //!   slow-call threshold (URL option `slow_call_ms`, else env `SYNTHLAB_SLOW_CALL_MS`, else
 //!   [`DEFAULT_SLOW_CALL`]).
 //!
@@ -103,11 +104,13 @@ impl<R> Traced<R> {
             .instrument(span.clone())
             .await;
         let elapsed = started.elapsed();
-        let duration_ms = elapsed.as_secs_f64() * 1000.0;
+        // Microsecond precision, printed without float noise (1.894, not 1.8944459999999999).
+        let duration_ms = elapsed.as_micros() as f64 / 1000.0;
+        let error = result.as_ref().err().map_or("", |err| err.kind().as_str());
         span.record("rows", rows);
         span.record("duration_ms", duration_ms);
-        if let Err(err) = &result {
-            span.record("error", err.kind().as_str());
+        if !error.is_empty() {
+            span.record("error", error);
         }
         if elapsed >= self.settings.slow_call {
             tracing::warn!(
@@ -117,6 +120,7 @@ impl<R> Traced<R> {
                 method,
                 rows,
                 duration_ms,
+                error,
                 threshold_ms = self.settings.slow_call.as_millis() as u64,
                 "slow repository call"
             );
