@@ -155,14 +155,14 @@ async fn sqlite_overhead() -> AnyResult<()> {
             .await?
         }
     };
-    let (ours, direct) = compare(5, 10_000, get_ours, get_direct).await?;
+    let (ours, direct) = compare(9, 5_000, get_ours, get_direct).await?;
     report(
         "get by id vs rusqlite on the caller's thread",
         ours,
         direct,
         "goal ≤ 1.10×",
     );
-    let (ours, blocking) = compare(5, 10_000, get_ours, get_blocking).await?;
+    let (ours, blocking) = compare(9, 5_000, get_ours, get_blocking).await?;
     report(
         "get by id vs rusqlite in spawn_blocking",
         ours,
@@ -197,14 +197,14 @@ async fn sqlite_overhead() -> AnyResult<()> {
             .await?
         }
     };
-    let (ours, direct) = compare(5, 1_000, insert_ours("exp_t"), insert_direct).await?;
+    let (ours, direct) = compare(7, 500, insert_ours("exp_t"), insert_direct).await?;
     report(
         "insert vs rusqlite on the caller's thread",
         ours,
         direct,
         "goal ≤ 1.10×",
     );
-    let (ours, blocking) = compare(5, 1_000, insert_ours("exp_u"), insert_blocking).await?;
+    let (ours, blocking) = compare(7, 500, insert_ours("exp_u"), insert_blocking).await?;
     report("insert vs rusqlite in spawn_blocking", ours, blocking, "goal ≤ 1.10×");
     Ok(())
 }
@@ -264,7 +264,7 @@ async fn postgres_overhead() -> AnyResult<()> {
                 Ok(())
             }
         };
-        let (ours, direct) = compare(5, 2_000, get_ours, get_raw).await?;
+        let (ours, direct) = compare(9, 1_000, get_ours, get_raw).await?;
         report("get by id vs tokio-postgres prepared", ours, direct, "goal ≤ 1.10×");
         let tag = label.split_whitespace().next().unwrap_or("x").to_owned() + &params.len().to_string();
         let insert_ours = |n: usize| {
@@ -294,7 +294,7 @@ async fn postgres_overhead() -> AnyResult<()> {
                 Ok(())
             }
         };
-        let (ours, direct) = compare(5, 500, insert_ours, insert_raw).await?;
+        let (ours, direct) = compare(7, 300, insert_ours, insert_raw).await?;
         report("insert vs tokio-postgres prepared", ours, direct, "goal ≤ 1.10×");
     }
     Ok(())
