@@ -6,7 +6,7 @@ export PARITY_DATABASE_URL
 
 .PHONY: demo test check fmt lint test-sqlite build pg-start pg-stop clean-demo \
 	migrate-up migrate-down migrate-status migrate-new schema-check bench-migrate \
-	check-no-sqlite bench-cutover cutover-demo bench-copy legacy-file
+	check-no-sqlite bench-cutover cutover-demo bench-copy legacy-file bench-repo doctor
 
 ## Create ./synthlab.db (or use DATABASE_URL), load the demo data through the repositories, print the status.
 demo:
@@ -30,6 +30,16 @@ test-sqlite:
 
 build:
 	$(CARGO) build --release
+
+## Check the database (DATABASE_URL or the default SQLite file): exit 1 when anything is wrong.
+doctor:
+	$(CARGO) run --quiet --bin synthlab-db -- doctor
+
+## Repository overhead vs the raw drivers, pool throughput vs pgbench, startup time (reported, not asserted).
+## BENCH_DATABASE_URL (default: the parity server) gets a database synthlab_bench for the run.
+bench-repo:
+	$(CARGO) build --release --example startup_probe --example bench_repo
+	BENCH_DATABASE_URL=$${BENCH_DATABASE_URL:-$(PARITY_DATABASE_URL)} $(CARGO) run --release --example bench_repo
 
 ## A throwaway PostgreSQL cluster from the local binaries (for machines without a running server).
 pg-start:

@@ -75,6 +75,125 @@ pub struct SqliteConfig {
     pub busy_timeout: Duration,
     /// How many read connections run beside the one writer (`?max_readers=`, default 4).
     pub max_readers: usize,
+    /// Repository calls at least this long log a warning (`?slow_call_ms=`, default 500).
+    pub slow_call: Duration,
+}
+
+impl SqliteConfig {
+    /// Defaults for `location`, overridden by the environment (see [`ENV_VARIABLES`]).
+    fn with_env(location: SqliteLocation, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        Ok(SqliteConfig {
+            location,
+            busy_timeout: Duration::from_millis(env_number(env, "SYNTHLAB_SQLITE_BUSY_TIMEOUT_MS")?.unwrap_or(5000)),
+            max_readers: env_number(env, "SYNTHLAB_SQLITE_MAX_READERS")?.unwrap_or(4) as usize,
+            slow_call: slow_call_default(env)?,
+        })
+    }
+}
+
+/// How the pool checks a connection before handing it out again (`?pool_recycling=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PoolRecycling {
+    /// Only checks that the driver has not seen the connection close (no round trip).
+    Fast,
+    /// Also runs an empty query on a connection idle for at least `pool_verify_after`, so a
+    /// connection the server killed or a restart cut is found and replaced before a call uses
+    /// it. The default.
+    #[default]
+    Verified,
+    /// Like `Verified`, and resets session state (`RESET ALL`, `DISCARD TEMP`, …).
+    Clean,
+}
+
+impl PoolRecycling {
+    /// `fast`, `verified` or `clean`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PoolRecycling::Fast => "fast",
+            PoolRecycling::Verified => "verified",
+            PoolRecycling::Clean => "clean",
+        }
+    }
+
+    fn parse(value: &str) -> Option<Self> {
+        match value {
+            "fast" => Some(PoolRecycling::Fast),
+            "verified" => Some(PoolRecycling::Verified),
+            "clean" => Some(PoolRecycling::Clean),
+            _ => None,
+        }
+    }
+}
+
+/// `sslmode`, spelled and meant as libpq does (`allow` is not supported).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SslMode {
+    /// Plain TCP only.
+    Disable,
+    /// TLS if the server offers it, else plain; falls back to plain when the TLS attempt fails
+    /// (handshake or server refusal), as libpq does. The default.
+    #[default]
+    Prefer,
+    /// TLS or nothing; the certificate is not checked, unless `sslrootcert` is given (then it
+    /// behaves as `verify-ca`, as libpq does).
+    Require,
+    /// TLS, and the server certificate must chain to `sslrootcert`.
+    VerifyCa,
+    /// As `verify-ca`, and the certificate must name the host connected to.
+    VerifyFull,
+}
+
+impl SslMode {
+    /// The libpq spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SslMode::Disable => "disable",
+            SslMode::Prefer => "prefer",
+            SslMode::Require => "require",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyFull => "verify-full",
+        }
+    }
+
+    fn parse(value: &str) -> Option<Self> {
+        match value {
+            "disable" => Some(SslMode::Disable),
+            "prefer" => Some(SslMode::Prefer),
+            "require" => Some(SslMode::Require),
+            "verify-ca" => Some(SslMode::VerifyCa),
+            "verify-full" => Some(SslMode::VerifyFull),
+            _ => None,
+        }
+    }
+}
+
+/// TLS settings of a PostgreSQL connection (file paths only; files are read when connecting).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TlsConfig {
+    /// `sslmode` (default `prefer`).
+    pub mode: SslMode,
+    /// `sslrootcert`: PEM file of the certificate authorities trusted for the server.
+    pub root_cert: Option<PathBuf>,
+    /// `sslcert`: PEM file of the client certificate (chain), with `sslkey`.
+    pub client_cert: Option<PathBuf>,
+    /// `sslkey`: PEM file of the client's private key (never printed, only its path).
+    pub client_key: Option<PathBuf>,
+}
+
+impl TlsConfig {
+    /// Whether the server certificate is checked against `sslrootcert` (chain only).
+    pub fn verifies_chain(&self) -> bool {
+        match self.mode {
+            SslMode::VerifyCa | SslMode::VerifyFull => true,
+            SslMode::Prefer | SslMode::Require => self.root_cert.is_some(),
+            SslMode::Disable => false,
+        }
+    }
+
+    /// Whether the server certificate must also name the host.
+    pub fn verifies_host(&self) -> bool {
+        self.mode == SslMode::VerifyFull
+    }
 }
 
 /// PostgreSQL settings; the password never leaves this struct except to the driver.
@@ -85,6 +204,22 @@ pub struct PostgresConfig {
     pub pool_max_size: usize,
     /// How long a call waits for a free pooled connection (`?pool_timeout=` seconds, default 30).
     pub pool_timeout: Duration,
+    /// How long opening a new pooled connection may take, TCP and startup together
+    /// (`?pool_create_timeout=` seconds, default: `connect_timeout`).
+    pub pool_create_timeout: Duration,
+    /// How long checking an idle connection before reuse may take (`?pool_recycle_timeout=`
+    /// seconds, default 5).
+    pub pool_recycle_timeout: Duration,
+    /// How an idle connection is checked before reuse (`?pool_recycling=`, default `verified`).
+    pub pool_recycling: PoolRecycling,
+    /// With `verified`: connections idle at least this long get the empty-query check; busier
+    /// ones only the driver's closed check (`?pool_verify_after_ms=`, default 1000; 0 checks
+    /// every checkout).
+    pub pool_verify_after: Duration,
+    /// TLS (`sslmode`, `sslrootcert`, `sslcert`, `sslkey`).
+    pub tls: TlsConfig,
+    /// Repository calls at least this long log a warning (`?slow_call_ms=`, default 500).
+    pub slow_call: Duration,
     redacted: String,
 }
 
@@ -102,6 +237,11 @@ impl PostgresConfig {
     /// The database name (`postgres` when the URL names none).
     pub fn dbname(&self) -> &str {
         self.driver.get_dbname().unwrap_or("postgres")
+    }
+
+    /// Sets `application_name`, shown by the server in `pg_stat_activity`.
+    pub fn set_application_name(&mut self, name: &str) {
+        self.driver.application_name(name);
     }
 
     /// Sets the server-side `options` (for example `-c search_path=…`).
@@ -135,6 +275,12 @@ impl fmt::Debug for PostgresConfig {
             .field("url", &self.redacted)
             .field("pool_max_size", &self.pool_max_size)
             .field("pool_timeout", &self.pool_timeout)
+            .field("pool_create_timeout", &self.pool_create_timeout)
+            .field("pool_recycle_timeout", &self.pool_recycle_timeout)
+            .field("pool_recycling", &self.pool_recycling)
+            .field("pool_verify_after", &self.pool_verify_after)
+            .field("tls", &self.tls)
+            .field("slow_call", &self.slow_call)
             .finish()
     }
 }
@@ -183,12 +329,41 @@ impl DatabaseConfig {
             location: SqliteLocation::File(path.into()),
             busy_timeout: Duration::from_millis(5000),
             max_readers: 4,
+            slow_call: crate::observe::DEFAULT_SLOW_CALL,
         })
+    }
+
+    /// Repository calls at least this long log a warning.
+    pub fn slow_call(&self) -> Duration {
+        match self {
+            DatabaseConfig::Sqlite(c) => c.slow_call,
+            DatabaseConfig::Postgres(c) => c.slow_call,
+        }
+    }
+
+    /// Parses `raw` with settings missing from the URL taken from `env` (a lookup such as
+    /// `std::env::var`), then from the defaults. [`FromStr`] uses the process environment.
+    ///
+    /// # Errors
+    /// [`crate::ErrorKind::Config`] for a malformed URL, an unknown option or a bad value.
+    pub fn parse_with_env(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        let raw = raw.trim();
+        let scheme = raw.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+        match scheme.as_deref() {
+            Some("sqlite") => parse_sqlite(raw, env),
+            Some("postgres" | "postgresql") => parse_postgres(raw, env),
+            _ => Err(Error::config(format!(
+                "unsupported database URL '{}': accepted forms are {ACCEPTED_FORMS}",
+                redact_url(raw)
+            ))),
+        }
     }
 
     /// Chooses the database: `explicit` (the `--database-url` flag), else env `DATABASE_URL`,
     /// else legacy env `SYNTHLAB_DB_PATH` (a SQLite file path), else the same two names in
-    /// `./.env`, else [`DEFAULT_DATABASE_URL`]. Returns the configuration and where it came from.
+    /// `./.env`, else [`DEFAULT_DATABASE_URL`]. Settings the URL leaves out (see
+    /// [`ENV_VARIABLES`]) come from the environment, then `./.env`. Returns the configuration
+    /// and where it came from.
     ///
     /// # Errors
     /// [`crate::ErrorKind::Config`] when the chosen value is not an accepted URL.
@@ -201,12 +376,14 @@ impl DatabaseConfig {
                 .map(|v| (v, false))
                 .or_else(|| dotenv.get(name).cloned().map(|v| (v, true)))
         };
+        // Settings the URL does not give come from the environment, then from `.env`.
+        let setting = |name: &str| lookup(name).map(|(value, _)| value);
         if let Some(url) = explicit {
-            return Ok((url.parse()?, "--database-url"));
+            return Ok((DatabaseConfig::parse_with_env(url, &setting)?, "--database-url"));
         }
         if let Some((url, from_file)) = lookup("DATABASE_URL") {
             let origin = if from_file { ".env DATABASE_URL" } else { "DATABASE_URL" };
-            return Ok((url.parse()?, origin));
+            return Ok((DatabaseConfig::parse_with_env(&url, &setting)?, origin));
         }
         if let Some((path, from_file)) = lookup("SYNTHLAB_DB_PATH") {
             let origin = if from_file {
@@ -214,9 +391,13 @@ impl DatabaseConfig {
             } else {
                 "SYNTHLAB_DB_PATH"
             };
-            return Ok((DatabaseConfig::sqlite_file(path), origin));
+            let config = SqliteConfig::with_env(SqliteLocation::File(path.into()), &setting)?;
+            return Ok((DatabaseConfig::Sqlite(config), origin));
         }
-        Ok((DEFAULT_DATABASE_URL.parse()?, "default"))
+        Ok((
+            DatabaseConfig::parse_with_env(DEFAULT_DATABASE_URL, &setting)?,
+            "default",
+        ))
     }
 }
 
@@ -230,17 +411,9 @@ pub(crate) fn read_dotenv() -> HashMap<String, String> {
 impl FromStr for DatabaseConfig {
     type Err = Error;
 
+    /// Parses a URL; settings it does not give come from the environment, then the defaults.
     fn from_str(raw: &str) -> Result<Self> {
-        let raw = raw.trim();
-        let scheme = raw.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
-        match scheme.as_deref() {
-            Some("sqlite") => parse_sqlite(raw),
-            Some("postgres" | "postgresql") => parse_postgres(raw),
-            _ => Err(Error::config(format!(
-                "unsupported database URL '{}': accepted forms are {ACCEPTED_FORMS}",
-                redact_url(raw)
-            ))),
-        }
+        DatabaseConfig::parse_with_env(raw, &|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
     }
 }
 
@@ -251,7 +424,38 @@ fn config_error(raw: &str, why: impl fmt::Display) -> Error {
     ))
 }
 
-fn parse_sqlite(raw: &str) -> Result<DatabaseConfig> {
+/// Every environment variable the configuration reads (beside `DATABASE_URL` and
+/// `SYNTHLAB_DB_PATH`), each used only when the URL does not set the same option.
+pub const ENV_VARIABLES: &[(&str, &str)] = &[
+    ("SYNTHLAB_POOL_MAX_SIZE", "pool_max_size"),
+    ("SYNTHLAB_POOL_TIMEOUT", "pool_timeout"),
+    ("SYNTHLAB_POOL_CREATE_TIMEOUT", "pool_create_timeout"),
+    ("SYNTHLAB_POOL_RECYCLE_TIMEOUT", "pool_recycle_timeout"),
+    ("SYNTHLAB_POOL_RECYCLING", "pool_recycling"),
+    ("SYNTHLAB_POOL_VERIFY_AFTER_MS", "pool_verify_after_ms"),
+    ("SYNTHLAB_SQLITE_BUSY_TIMEOUT_MS", "busy_timeout_ms"),
+    ("SYNTHLAB_SQLITE_MAX_READERS", "max_readers"),
+    ("SYNTHLAB_SLOW_CALL_MS", "slow_call_ms"),
+];
+
+fn env_number(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Result<Option<u64>> {
+    match env(name) {
+        None => Ok(None),
+        Some(value) => value.trim().parse::<u64>().map(Some).map_err(|_| {
+            Error::config(format!(
+                "environment variable {name} must be a whole number, got '{value}'"
+            ))
+        }),
+    }
+}
+
+fn slow_call_default(env: &dyn Fn(&str) -> Option<String>) -> Result<Duration> {
+    Ok(env_number(env, crate::observe::SLOW_CALL_ENV)?
+        .map(Duration::from_millis)
+        .unwrap_or(crate::observe::DEFAULT_SLOW_CALL))
+}
+
+fn parse_sqlite(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<DatabaseConfig> {
     let rest = &raw["sqlite:".len()..];
     let (target, query) = match rest.split_once('?') {
         Some((target, query)) => (target, Some(query)),
@@ -270,19 +474,16 @@ fn parse_sqlite(raw: &str) -> Result<DatabaseConfig> {
             "a SQLite URL starts with sqlite:// or is sqlite::memory:",
         ));
     };
-    let mut config = SqliteConfig {
-        location,
-        busy_timeout: Duration::from_millis(5000),
-        max_readers: 4,
-    };
+    let mut config = SqliteConfig::with_env(location, env)?;
     for (key, value) in query.map(parse_query).unwrap_or_default() {
         match key.as_str() {
             "busy_timeout_ms" => config.busy_timeout = Duration::from_millis(parse_number(raw, &key, &value)?),
             "max_readers" => config.max_readers = parse_number(raw, &key, &value)? as usize,
+            "slow_call_ms" => config.slow_call = Duration::from_millis(parse_number(raw, &key, &value)?),
             _ => {
                 return Err(config_error(
                     raw,
-                    format!("unknown SQLite option '{key}' (known: busy_timeout_ms, max_readers)"),
+                    format!("unknown SQLite option '{key}' (known: busy_timeout_ms, max_readers, slow_call_ms)"),
                 ));
             }
         }
@@ -290,50 +491,95 @@ fn parse_sqlite(raw: &str) -> Result<DatabaseConfig> {
     Ok(DatabaseConfig::Sqlite(config))
 }
 
-fn parse_postgres(raw: &str) -> Result<DatabaseConfig> {
+/// Options passed through to tokio-postgres as they are.
+const DRIVER_OPTIONS: &[&str] = &[
+    "application_name",
+    "options",
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_retries",
+    "tcp_user_timeout",
+    "target_session_attrs",
+    "user",
+    "dbname",
+    "host",
+    "hostaddr",
+    "port",
+    "password",
+];
+
+const KNOWN_POSTGRES_OPTIONS: &str = "sslmode, sslrootcert, sslcert, sslkey, connect_timeout, pool_max_size, \
+     pool_timeout, pool_create_timeout, pool_recycle_timeout, pool_recycling, pool_verify_after_ms, slow_call_ms, application_name, \
+     options, keepalives, keepalives_idle, keepalives_interval, keepalives_retries, tcp_user_timeout, \
+     target_session_attrs, hostaddr";
+
+fn parse_postgres(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<DatabaseConfig> {
     let url = url::Url::parse(raw).map_err(|e| config_error(raw, e))?;
     if url.host_str().is_none_or(str::is_empty) {
         return Err(config_error(raw, "a PostgreSQL URL needs a host"));
     }
-    let mut pool_max_size = 16usize;
-    let mut pool_timeout = Duration::from_secs(30);
-    let mut has_connect_timeout = false;
+    let env_recycling = match env("SYNTHLAB_POOL_RECYCLING") {
+        None => None,
+        Some(value) => Some(PoolRecycling::parse(value.trim()).ok_or_else(|| {
+            Error::config(format!(
+                "environment variable SYNTHLAB_POOL_RECYCLING must be fast, verified or clean, got '{value}'"
+            ))
+        })?),
+    };
+    let mut pool_max_size = env_number(env, "SYNTHLAB_POOL_MAX_SIZE")?.unwrap_or(16) as usize;
+    let mut pool_timeout = Duration::from_secs(env_number(env, "SYNTHLAB_POOL_TIMEOUT")?.unwrap_or(30));
+    let mut pool_create_timeout = env_number(env, "SYNTHLAB_POOL_CREATE_TIMEOUT")?.map(Duration::from_secs);
+    let mut pool_recycle_timeout = Duration::from_secs(env_number(env, "SYNTHLAB_POOL_RECYCLE_TIMEOUT")?.unwrap_or(5));
+    let mut pool_recycling = env_recycling.unwrap_or_default();
+    let mut pool_verify_after =
+        Duration::from_millis(env_number(env, "SYNTHLAB_POOL_VERIFY_AFTER_MS")?.unwrap_or(1000));
+    let mut slow_call = slow_call_default(env)?;
+    let mut tls = TlsConfig::default();
+    let mut connect_timeout = Duration::from_secs(10);
     let mut driver_query: Vec<(String, String)> = Vec::new();
     for (key, value) in url.query_pairs() {
         let (key, value) = (key.into_owned(), value.into_owned());
         match key.as_str() {
             "pool_max_size" => pool_max_size = parse_number(raw, &key, &value)? as usize,
             "pool_timeout" => pool_timeout = Duration::from_secs(parse_number(raw, &key, &value)?),
-            "connect_timeout" => {
-                has_connect_timeout = true;
-                driver_query.push((key, value));
-            }
-            "sslmode" => match value.as_str() {
-                "disable" | "prefer" | "require" => driver_query.push((key, value)),
-                other => {
-                    return Err(config_error(
+            "pool_create_timeout" => pool_create_timeout = Some(Duration::from_secs(parse_number(raw, &key, &value)?)),
+            "pool_recycle_timeout" => pool_recycle_timeout = Duration::from_secs(parse_number(raw, &key, &value)?),
+            "pool_recycling" => {
+                pool_recycling = PoolRecycling::parse(&value).ok_or_else(|| {
+                    config_error(
                         raw,
-                        format!("unsupported sslmode '{other}' (supported: disable, prefer, require)"),
-                    ));
-                }
-            },
-            "application_name"
-            | "options"
-            | "keepalives"
-            | "keepalives_idle"
-            | "target_session_attrs"
-            | "user"
-            | "dbname"
-            | "host"
-            | "port"
-            | "password" => driver_query.push((key, value)),
+                        format!("unsupported pool_recycling '{value}' (supported: fast, verified, clean)"),
+                    )
+                })?;
+            }
+            "pool_verify_after_ms" => pool_verify_after = Duration::from_millis(parse_number(raw, &key, &value)?),
+            "slow_call_ms" => slow_call = Duration::from_millis(parse_number(raw, &key, &value)?),
+            "connect_timeout" => connect_timeout = Duration::from_secs(parse_number(raw, &key, &value)?),
+            "sslmode" => {
+                tls.mode = SslMode::parse(&value).ok_or_else(|| {
+                    config_error(
+                        raw,
+                        format!(
+                            "unsupported sslmode '{value}' (supported: disable, prefer, require, verify-ca, verify-full)"
+                        ),
+                    )
+                })?;
+            }
+            "sslrootcert" if value == "system" => {
+                return Err(config_error(
+                    raw,
+                    "sslrootcert=system is not supported: give the path of a PEM file of the trusted CAs",
+                ));
+            }
+            "sslrootcert" => tls.root_cert = Some(PathBuf::from(value)),
+            "sslcert" => tls.client_cert = Some(PathBuf::from(value)),
+            "sslkey" => tls.client_key = Some(PathBuf::from(value)),
+            known if DRIVER_OPTIONS.contains(&known) => driver_query.push((key, value)),
             _ => {
                 return Err(config_error(
                     raw,
-                    format!(
-                        "unknown PostgreSQL option '{key}' (known: sslmode, connect_timeout, pool_max_size, \
-                         pool_timeout, application_name, options)"
-                    ),
+                    format!("unknown PostgreSQL option '{key}' (known: {KNOWN_POSTGRES_OPTIONS})"),
                 ));
             }
         }
@@ -341,30 +587,62 @@ fn parse_postgres(raw: &str) -> Result<DatabaseConfig> {
     if pool_max_size == 0 {
         return Err(config_error(raw, "pool_max_size must be at least 1"));
     }
+    if matches!(tls.mode, SslMode::VerifyCa | SslMode::VerifyFull) && tls.root_cert.is_none() {
+        return Err(config_error(
+            raw,
+            format!(
+                "sslmode={} needs sslrootcert=<PEM file of the trusted CA>",
+                tls.mode.as_str()
+            ),
+        ));
+    }
+    if tls.client_cert.is_some() != tls.client_key.is_some() {
+        return Err(config_error(
+            raw,
+            "sslcert and sslkey go together: give both or neither",
+        ));
+    }
+    // tokio-postgres knows disable / prefer / require only: certificate checks are the TLS
+    // connector's job (backend::postgres::tls), so verify-* reach the driver as `require`.
+    let driver_sslmode = match tls.mode {
+        SslMode::Disable => "disable",
+        SslMode::Prefer => "prefer",
+        SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => "require",
+    };
     let mut driver_url = url.clone();
     driver_url
         .set_scheme("postgres")
         .map_err(|_| config_error(raw, "bad scheme"))?;
-    {
-        let mut pairs = driver_url.query_pairs_mut();
-        pairs.clear();
-        for (k, v) in &driver_query {
-            pairs.append_pair(k, v);
-        }
-        if !has_connect_timeout {
-            pairs.append_pair("connect_timeout", "10");
-        }
-    }
-    if driver_query.is_empty() && has_connect_timeout {
-        driver_url.set_query(None);
-    }
+    // Percent-encoded (never `+` for a space: tokio-postgres does not read `+` as a space).
+    driver_query.push(("sslmode".to_owned(), driver_sslmode.to_owned()));
+    driver_query.push(("connect_timeout".to_owned(), connect_timeout.as_secs().to_string()));
+    let query: Vec<String> = driver_query
+        .iter()
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+        .collect();
+    driver_url.set_query(Some(&query.join("&")));
     let driver = tokio_postgres::Config::from_str(driver_url.as_str()).map_err(|e| config_error(raw, e))?;
     Ok(DatabaseConfig::Postgres(PostgresConfig {
         driver,
         pool_max_size,
         pool_timeout,
+        pool_create_timeout: pool_create_timeout.unwrap_or(connect_timeout),
+        pool_recycle_timeout,
+        pool_recycling,
+        pool_verify_after,
+        tls,
+        slow_call,
         redacted: redact_url(raw),
     }))
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn parse_query(query: &str) -> Vec<(String, String)> {
@@ -499,5 +777,132 @@ mod tests {
         let two = pg.with_dbname("two");
         assert_eq!(two.dbname(), "two");
         assert_eq!(two.redacted_url(), "postgres://u:***@h:1/two?sslmode=disable");
+    }
+
+    fn pg(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> PostgresConfig {
+        match DatabaseConfig::parse_with_env(raw, env).expect(raw) {
+            DatabaseConfig::Postgres(pg) => pg,
+            other => panic!("not postgres: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn pool_settings_come_from_the_url_then_the_environment_then_defaults() {
+        let none = |_: &str| None;
+        let defaults = pg("postgres://h/db", &none);
+        assert_eq!(defaults.pool_max_size, 16);
+        assert_eq!(defaults.pool_timeout, Duration::from_secs(30));
+        assert_eq!(defaults.pool_create_timeout, Duration::from_secs(10));
+        assert_eq!(defaults.pool_recycle_timeout, Duration::from_secs(5));
+        assert_eq!(defaults.pool_recycling, PoolRecycling::Verified);
+        assert_eq!(defaults.pool_verify_after, Duration::from_millis(1000));
+        assert_eq!(defaults.tls.mode, SslMode::Prefer);
+        let env = |name: &str| match name {
+            "SYNTHLAB_POOL_MAX_SIZE" => Some("8".to_owned()),
+            "SYNTHLAB_POOL_TIMEOUT" => Some("3".to_owned()),
+            "SYNTHLAB_POOL_CREATE_TIMEOUT" => Some("4".to_owned()),
+            "SYNTHLAB_POOL_RECYCLE_TIMEOUT" => Some("1".to_owned()),
+            "SYNTHLAB_POOL_RECYCLING" => Some("fast".to_owned()),
+            "SYNTHLAB_POOL_VERIFY_AFTER_MS" => Some("20".to_owned()),
+            _ => None,
+        };
+        let from_env = pg("postgres://h/db", &env);
+        assert_eq!(from_env.pool_verify_after, Duration::from_millis(20));
+        assert_eq!(
+            pg("postgres://h/db?pool_verify_after_ms=0", &env).pool_verify_after,
+            Duration::ZERO
+        );
+        assert_eq!(from_env.pool_max_size, 8);
+        assert_eq!(from_env.pool_timeout, Duration::from_secs(3));
+        assert_eq!(from_env.pool_create_timeout, Duration::from_secs(4));
+        assert_eq!(from_env.pool_recycle_timeout, Duration::from_secs(1));
+        assert_eq!(from_env.pool_recycling, PoolRecycling::Fast);
+        let url_wins = pg(
+            "postgres://h/db?pool_max_size=2&pool_timeout=9&pool_create_timeout=7&pool_recycle_timeout=6&pool_recycling=clean&connect_timeout=3",
+            &env,
+        );
+        assert_eq!(url_wins.pool_max_size, 2);
+        assert_eq!(url_wins.pool_timeout, Duration::from_secs(9));
+        assert_eq!(url_wins.pool_create_timeout, Duration::from_secs(7));
+        assert_eq!(url_wins.pool_recycle_timeout, Duration::from_secs(6));
+        assert_eq!(url_wins.pool_recycling, PoolRecycling::Clean);
+        assert_eq!(url_wins.driver.get_connect_timeout(), Some(&Duration::from_secs(3)));
+        // A space written as `+` (form encoding) or `%20` reaches the server as a space.
+        for options in ["-c+search_path%3Dabc", "-c%20search_path=abc"] {
+            let config = pg(&format!("postgres://h/db?options={options}"), &none);
+            assert_eq!(config.driver.get_options(), Some("-c search_path=abc"), "{options}");
+        }
+        let create_follows_connect = pg("postgres://h/db?connect_timeout=2", &none);
+        assert_eq!(create_follows_connect.pool_create_timeout, Duration::from_secs(2));
+        for bad in ["pool_recycling=sometimes", "pool_max_size=0", "pool_timeout=-1"] {
+            let err = DatabaseConfig::parse_with_env(&format!("postgres://h/db?{bad}"), &none).expect_err(bad);
+            assert_eq!(err.kind(), crate::ErrorKind::Config, "{bad}");
+        }
+        let bad_env = |name: &str| (name == "SYNTHLAB_POOL_MAX_SIZE").then(|| "many".to_owned());
+        let err = DatabaseConfig::parse_with_env("postgres://h/db", &bad_env).expect_err("bad env");
+        assert!(err.to_string().contains("SYNTHLAB_POOL_MAX_SIZE"), "{err}");
+    }
+
+    #[test]
+    fn sqlite_settings_come_from_the_url_then_the_environment() {
+        let env = |name: &str| match name {
+            "SYNTHLAB_SQLITE_BUSY_TIMEOUT_MS" => Some("1234".to_owned()),
+            "SYNTHLAB_SQLITE_MAX_READERS" => Some("2".to_owned()),
+            _ => None,
+        };
+        let DatabaseConfig::Sqlite(from_env) = DatabaseConfig::parse_with_env("sqlite://a.db", &env).expect("env")
+        else {
+            panic!("not sqlite")
+        };
+        assert_eq!(from_env.busy_timeout, Duration::from_millis(1234));
+        assert_eq!(from_env.max_readers, 2);
+        let DatabaseConfig::Sqlite(url) =
+            DatabaseConfig::parse_with_env("sqlite://a.db?busy_timeout_ms=9&max_readers=1", &env).expect("url")
+        else {
+            panic!("not sqlite")
+        };
+        assert_eq!(url.busy_timeout, Duration::from_millis(9));
+        assert_eq!(url.max_readers, 1);
+    }
+
+    #[test]
+    fn sslmodes_map_to_the_driver_and_to_certificate_checks() {
+        let none = |_: &str| None;
+        for (mode, driver, chain, host) in [
+            ("disable", tokio_postgres::config::SslMode::Disable, false, false),
+            ("prefer", tokio_postgres::config::SslMode::Prefer, false, false),
+            ("require", tokio_postgres::config::SslMode::Require, false, false),
+            ("verify-ca", tokio_postgres::config::SslMode::Require, true, false),
+            ("verify-full", tokio_postgres::config::SslMode::Require, true, true),
+        ] {
+            let root = if mode.starts_with("verify") {
+                "&sslrootcert=/ca.pem"
+            } else {
+                ""
+            };
+            let config = pg(&format!("postgres://h/db?sslmode={mode}{root}"), &none);
+            assert_eq!(config.tls.mode.as_str(), mode);
+            assert_eq!(config.driver.get_ssl_mode(), driver, "{mode}");
+            assert_eq!(config.tls.verifies_chain(), chain, "{mode}");
+            assert_eq!(config.tls.verifies_host(), host, "{mode}");
+        }
+        // libpq: require with a root certificate checks the chain, as verify-ca.
+        let require_with_root = pg("postgres://h/db?sslmode=require&sslrootcert=/ca.pem", &none);
+        assert!(require_with_root.tls.verifies_chain() && !require_with_root.tls.verifies_host());
+        let client = pg("postgres://h/db?sslmode=require&sslcert=/c.pem&sslkey=/k.pem", &none);
+        assert_eq!(client.tls.client_key.as_deref(), Some(std::path::Path::new("/k.pem")));
+        for bad in [
+            "sslmode=verify-full",
+            "sslmode=verify-ca",
+            "sslmode=allow",
+            "sslrootcert=system",
+            "sslcert=/c.pem",
+            "sslkey=/k.pem",
+        ] {
+            let err =
+                DatabaseConfig::parse_with_env(&format!("postgres://u:hunter2@h/db?{bad}"), &none).expect_err(bad);
+            assert_eq!(err.kind(), crate::ErrorKind::Config, "{bad}");
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+        }
     }
 }

@@ -23,9 +23,11 @@ pub mod config;
 #[cfg(feature = "sqlite")]
 pub mod copy;
 pub mod cutover;
+pub mod doctor;
 mod error;
 pub mod fixtures;
 pub mod model;
+pub mod observe;
 pub mod repo;
 pub mod schema;
 mod store;

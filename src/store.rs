@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::config::{BackendKind, DatabaseConfig};
+use crate::observe::Traced;
 use crate::repo::*;
 use crate::schema::{MigrationInfo, SchemaStatus, TABLES};
 use crate::{Error, Result};
@@ -125,13 +126,16 @@ macro_rules! repositories {
                 }
             }
 
+            // Every repository is wrapped in `Traced`: one span per call (crate::observe).
             #[cfg(feature = "sqlite")]
             fn sqlite(db: &SqliteDb) -> Self {
-                Repositories { $($name: Arc::new(sqlite::$sqlite::new(db.clone())),)+ }
+                let calls = db.call_settings();
+                Repositories { $($name: Arc::new(Traced::new(calls, sqlite::$sqlite::new(db.clone()))),)+ }
             }
 
             fn postgres(db: &PgDb) -> Self {
-                Repositories { $($name: Arc::new(postgres::$pg::new(db.clone())),)+ }
+                let calls = db.call_settings();
+                Repositories { $($name: Arc::new(Traced::new(calls, postgres::$pg::new(db.clone()))),)+ }
             }
         }
 
@@ -294,6 +298,15 @@ impl Store {
         }
     }
 
+    /// The PostgreSQL pool's state (open, idle, waiting); `None` on SQLite.
+    pub fn pool_state(&self) -> Option<crate::doctor::PoolState> {
+        match &self.backend {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(_) => None,
+            Backend::Postgres(db) => Some(db.pool_status()),
+        }
+    }
+
     /// Which backend answers.
     pub fn backend(&self) -> BackendKind {
         self.config.backend()
@@ -329,6 +342,15 @@ impl Store {
             #[cfg(feature = "sqlite")]
             Backend::Sqlite(db) => BackendRef::Sqlite(db),
             Backend::Postgres(db) => BackendRef::Postgres(db),
+        }
+    }
+
+    /// The backend's facts for `synthlab-db doctor` (see [`crate::doctor`]).
+    pub(crate) async fn backend_checks(&self, checks: &mut Vec<crate::doctor::Check>) {
+        match &self.backend {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(db) => sqlite::doctor::checks(db, &self.config, checks).await,
+            Backend::Postgres(db) => postgres::doctor::checks(db, &self.config, checks).await,
         }
     }
 

@@ -81,6 +81,7 @@ fn usage_errors_exit_2_and_every_command_has_help() {
         &["status", "--help"],
         &["migrate", "--help"],
         &["demo", "--help"],
+        &["doctor", "--help"],
     ] {
         let out = synthlab(dir.path(), command, &[]);
         assert_eq!(out.status.code(), Some(0), "{command:?}: {}", text(&out));
@@ -189,4 +190,113 @@ fn demo_on_postgres_loads_the_same_counts() {
             .await
             .expect("drop");
     });
+}
+
+#[test]
+fn doctor_on_a_migrated_sqlite_file_prints_the_facts_and_exits_0() {
+    let dir = tempfile::tempdir().expect("dir");
+    assert!(synthlab(dir.path(), &["migrate"], &[]).status.success());
+    let out = synthlab(dir.path(), &["doctor"], &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    for fact in [
+        "backend:       sqlite",
+        "file:",
+        "synthlab.db",
+        "journal mode wal",
+        "foreign keys:  on",
+        "busy timeout:  5000 ms",
+        "integrity:     quick_check ok",
+        "schema:        version 1",
+        "pending: none",
+        "all checks passed",
+    ] {
+        assert!(all.contains(fact), "missing '{fact}':\n{all}");
+    }
+    let json = synthlab(dir.path(), &["doctor", "--format", "json"], &[]);
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(doc["healthy"], true, "{doc}");
+    assert!(doc["checks"].as_array().is_some_and(|c| c.len() >= 7), "{doc}");
+}
+
+#[test]
+fn doctor_exits_1_with_the_reason_when_something_is_wrong() {
+    let dir = tempfile::tempdir().expect("dir");
+    // No file at all.
+    let out = synthlab(dir.path(), &["doctor"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("does not exist"), "{}", text(&out));
+    assert!(!dir.path().join("synthlab.db").exists(), "doctor creates nothing");
+    // An empty database: the schema is missing.
+    std::fs::write(dir.path().join("synthlab.db"), b"").expect("empty file");
+    let out = synthlab(dir.path(), &["doctor"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("pending migrations: run `synthlab-db migrate`"),
+        "{}",
+        text(&out)
+    );
+    // An unreachable server, with the password redacted even at trace level.
+    let out = synthlab(
+        dir.path(),
+        &["doctor"],
+        &[
+            ("DATABASE_URL", "postgres://u:hunter2@127.0.0.1:1/db?connect_timeout=2"),
+            ("RUST_LOG", "trace"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("connectivity"), "{}", text(&out));
+    assert!(!text(&out).contains("hunter2"), "{}", text(&out));
+}
+
+#[cfg(feature = "parity")]
+#[test]
+fn doctor_on_postgres_prints_server_tls_pool_schema_and_collation() {
+    let base =
+        std::env::var("PARITY_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let dbname = format!("synthlab_cli_doctor_{}", std::process::id());
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let admin = |sql: String| {
+        runtime.block_on(async {
+            let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+                .await
+                .expect("PostgreSQL unreachable (PARITY_DATABASE_URL); start one: make pg-start");
+            tokio::spawn(conn);
+            client.batch_execute(&sql).await.expect("admin statement");
+        })
+    };
+    admin(format!("DROP DATABASE IF EXISTS {dbname} WITH (FORCE)"));
+    admin(format!("CREATE DATABASE {dbname}"));
+    let url = match base.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{dbname}"),
+        None => panic!("bad PARITY_DATABASE_URL"),
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let before = synthlab(dir.path(), &["doctor"], &[("DATABASE_URL", &url)]);
+    assert_eq!(before.status.code(), Some(1), "unmigrated: {}", text(&before));
+    assert!(text(&before).contains("pending migrations"), "{}", text(&before));
+    assert!(
+        synthlab(dir.path(), &["migrate"], &[("DATABASE_URL", &url)])
+            .status
+            .success()
+    );
+    let out = synthlab(dir.path(), &["doctor"], &[("DATABASE_URL", &url)]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    for fact in [
+        "connectivity:  ok",
+        "server:        PostgreSQL ",
+        "tls:           ",
+        "sslmode=prefer",
+        "pool:          max 16, open ",
+        "recycling verified",
+        "schema:        version ",
+        "pending: none",
+        "encoding UTF8, collation ",
+        "all checks passed",
+    ] {
+        assert!(all.contains(fact), "missing '{fact}':\n{all}");
+    }
+    admin(format!("DROP DATABASE IF EXISTS {dbname} WITH (FORCE)"));
 }

@@ -1,7 +1,9 @@
 //! The clap command tree and its dispatch; one file per command group.
 
 mod adopt;
+#[cfg(feature = "sqlite")]
 mod copy;
+mod doctor;
 mod migrate;
 mod schema;
 mod status;
@@ -51,20 +53,34 @@ enum Command {
     Schema(schema::SchemaArgs),
     /// Create the database if needed, load the demo data set through the repositories, print the status.
     Demo,
+    #[cfg(feature = "sqlite")]
     /// Copy a legacy SQLite file into PostgreSQL: streamed, resumable, bad rows reported, never silently lossy.
     Copy(copy::CopyArgs),
+    #[cfg(feature = "sqlite")]
     /// Compare a legacy SQLite file with its PostgreSQL copy: row counts and content checksums per table.
     Verify(copy::VerifyArgs),
+    #[cfg(feature = "sqlite")]
     /// Write a deterministic legacy SQLite file (any layout v10–v15, optionally with bad rows).
     Generate(copy::GenerateArgs),
+    /// Check the database: connectivity, server version, TLS, pool, schema, collation (SQLite:
+    /// file, journal mode, foreign keys, busy timeout, integrity). Exit 1 when anything is wrong.
+    Doctor {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
 }
 
-/// Sets up logging to stderr; `RUST_LOG` controls it (default: warnings only).
+/// Sets up logging to stderr; `RUST_LOG` controls it (default: warnings only). With
+/// `RUST_LOG=synthlab_db=debug` every repository call prints one line when it ends
+/// (its span: backend, repository, method, rows, duration).
 pub(crate) fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .try_init();
 }
@@ -99,9 +115,13 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             status::print(&store, origin, Format::Text).await?;
         }
+        #[cfg(feature = "sqlite")]
         Command::Copy(args) => return copy::copy(args, &config).await,
+        #[cfg(feature = "sqlite")]
         Command::Verify(args) => return copy::verify(args, &config).await,
+        #[cfg(feature = "sqlite")]
         Command::Generate(args) => return copy::generate(args).await,
+        Command::Doctor { format } => return doctor::run(&config, origin, format).await,
     }
     Ok(ExitCode::SUCCESS)
 }

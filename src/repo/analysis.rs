@@ -6,6 +6,7 @@ use crate::Result;
 use crate::model::{AnalysisRun, AnalysisStatusUpdate, NewAnalysisRun};
 
 /// Analysis runs (`analysis_runs`). Deleting a run deletes its outcomes and cache entries.
+#[crate::observe::traced]
 #[async_trait]
 pub trait AnalysisRepository: Send + Sync {
     /// Creates an analysis run (`completed_at`, outcomes and time unset, `total_synths` 0).

@@ -10,6 +10,7 @@ use crate::model::{
 };
 
 /// Analysis cache entries (`analysis_cache`; one per analysis and key).
+#[crate::observe::traced]
 #[async_trait]
 pub trait AnalysisCacheRepository: Send + Sync {
     /// The entry of an analysis under a key, or `None`.

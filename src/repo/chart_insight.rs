@@ -6,6 +6,7 @@ use crate::Result;
 use crate::model::{ChartInsight, NewChartInsight};
 
 /// Chart insights (`chart_insights`; one per simulation and insight type, no foreign key).
+#[crate::observe::traced]
 #[async_trait]
 pub trait ChartInsightRepository: Send + Sync {
     /// The insight of a simulation and type, or `None`.

@@ -7,6 +7,7 @@ use crate::Result;
 use crate::model::{Experiment, ExperimentChanges, ExperimentSummary, NewExperiment, Page, PageRequest};
 
 /// Experiments (`experiments`). Deleted experiments are invisible to every read.
+#[crate::observe::traced]
 #[async_trait]
 pub trait ExperimentRepository: Send + Sync {
     /// Creates an experiment (status `active`, `updated_at` unset).

@@ -9,6 +9,7 @@ use crate::model::{
 
 /// Experiment documents (`experiment_documents`; one per experiment and type, deleted with
 /// their experiment).
+#[crate::observe::traced]
 #[async_trait]
 pub trait ExperimentDocumentRepository: Send + Sync {
     /// The document with this id, or `None`.

@@ -12,6 +12,7 @@ use crate::model::{
 ///
 /// "Tree order" of nodes is: `depth` ascending, then `created_at` ascending (by instant,
 /// whatever the stored shape), then `id` ascending.
+#[crate::observe::traced]
 #[async_trait]
 pub trait ExplorationRepository: Send + Sync {
     /// Creates an exploration (status `running`, counters 0, no best rate).

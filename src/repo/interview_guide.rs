@@ -6,6 +6,7 @@ use crate::Result;
 use crate::model::{InterviewGuide, InterviewGuideFields};
 
 /// Interview guides (`interview_guide`), keyed by experiment.
+#[crate::observe::traced]
 #[async_trait]
 pub trait InterviewGuideRepository: Send + Sync {
     /// Creates the guide of an experiment.

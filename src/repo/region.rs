@@ -6,6 +6,7 @@ use crate::Result;
 use crate::model::{NewRegionAnalysis, RegionAnalysis};
 
 /// Region analyses (`region_analyses`).
+#[crate::observe::traced]
 #[async_trait]
 pub trait RegionRepository: Send + Sync {
     /// Saves one region analysis.

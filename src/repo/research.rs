@@ -20,6 +20,7 @@ use crate::model::{
 /// no execution are simply absent from the answer, and duplicates count once. "Has a summary"
 /// / "has a prfaq" means: the execution's experiment has an `experiment_documents` row of that
 /// type (whatever its document status); an execution without experiment has neither.
+#[crate::observe::traced]
 #[async_trait]
 pub trait ResearchRepository: Send + Sync {
     /// Executions matching `filter`, newest first (ties by `exec_id`, descending).

@@ -7,6 +7,7 @@ use crate::Result;
 use crate::model::{FeatureScorecard, NewScorecard, Page, PageRequest};
 
 /// Legacy scorecards (`feature_scorecards`; scorecards now live in `experiments`).
+#[crate::observe::traced]
 #[async_trait]
 pub trait ScorecardRepository: Send + Sync {
     /// Creates a scorecard (`updated_at` unset).

@@ -6,6 +6,7 @@ use crate::Result;
 use crate::model::{NewSensitivityResult, SensitivityResult};
 
 /// Sensitivity results (`sensitivity_results`).
+#[crate::observe::traced]
 #[async_trait]
 pub trait SensitivityRepository: Send + Sync {
     /// Saves a sensitivity result (`created_at` is now unless given).

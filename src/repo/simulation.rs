@@ -6,6 +6,7 @@ use crate::Result;
 use crate::model::{NewSimulation, Page, PageRequest, SimulationRun, SimulationStatusUpdate, SimulationSummary};
 
 /// Legacy simulations (`simulation_runs`; replaced by analysis runs).
+#[crate::observe::traced]
 #[async_trait]
 pub trait SimulationRepository: Send + Sync {
     /// Creates a simulation run.

@@ -6,6 +6,7 @@ use crate::Result;
 use crate::model::{NewSynth, Page, PageRequest, Synth, SynthSearch, SynthSort};
 
 /// Synths (`synths`).
+#[crate::observe::traced]
 #[async_trait]
 pub trait SynthRepository: Send + Sync {
     /// Creates a synth (`version` `2.0.0` when not given, like the column default).

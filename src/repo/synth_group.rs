@@ -6,6 +6,7 @@ use crate::Result;
 use crate::model::{NewSynthGroup, Page, PageRequest, SynthGroup, SynthGroupDetail, SynthGroupWithCount};
 
 /// Synth groups (`synth_groups`). The default group `grp_00000001` always exists.
+#[crate::observe::traced]
 #[async_trait]
 pub trait SynthGroupRepository: Send + Sync {
     /// Creates the default group (`grp_00000001`, "Default", created now) if it is missing

@@ -6,6 +6,7 @@ use crate::Result;
 use crate::model::{NewSynthOutcome, OutcomeStatistics, Page, PageRequest, SynthOutcome};
 
 /// Synth outcomes (`synth_outcomes`; one per synth and analysis).
+#[crate::observe::traced]
 #[async_trait]
 pub trait SynthOutcomeRepository: Send + Sync {
     /// Stores one outcome.

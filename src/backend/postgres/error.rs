@@ -30,12 +30,28 @@ fn kind_of(err: &tokio_postgres::Error) -> ErrorKind {
     }
 }
 
+/// The driver's message followed by its causes (tokio-postgres keeps the cause, such as the
+/// TLS handshake's reason, out of its own Display).
+fn describe(err: &tokio_postgres::Error) -> String {
+    let mut message = format!("postgres: {err}");
+    let mut cause = std::error::Error::source(err);
+    while let Some(inner) = cause {
+        let text = inner.to_string();
+        if !message.ends_with(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        cause = inner.source();
+    }
+    message
+}
+
 impl From<tokio_postgres::Error> for Error {
     fn from(err: tokio_postgres::Error) -> Self {
         let kind = kind_of(&err);
         let message = match err.as_db_error() {
             Some(db) => format!("postgres: {} ({})", db.message(), db.code().code()),
-            None => format!("postgres: {err}"),
+            None => describe(&err),
         };
         Error::new(kind, message).with_source(err)
     }
@@ -47,9 +63,21 @@ impl From<deadpool_postgres::PoolError> for Error {
             // Errors while the pool opens a connection: without a SQLSTATE (refused, timed out,
             // TLS) the server is unreachable; with one (bad password, unknown database) keep it.
             deadpool_postgres::PoolError::Backend(inner) if inner.code().is_none() => {
-                Error::new(ErrorKind::Unavailable, format!("postgres: {inner}")).with_source(inner)
+                Error::new(ErrorKind::Unavailable, describe(&inner)).with_source(inner)
             }
             deadpool_postgres::PoolError::Backend(inner) => Error::from(inner),
+            deadpool_postgres::PoolError::Timeout(deadpool_postgres::TimeoutType::Wait) => Error::new(
+                ErrorKind::Unavailable,
+                "postgres pool: no connection became free within pool_timeout (all in use)",
+            ),
+            deadpool_postgres::PoolError::Timeout(deadpool_postgres::TimeoutType::Create) => Error::new(
+                ErrorKind::Unavailable,
+                "postgres: the server did not complete the connection within connect_timeout (pool_create_timeout)",
+            ),
+            deadpool_postgres::PoolError::Timeout(deadpool_postgres::TimeoutType::Recycle) => Error::new(
+                ErrorKind::Unavailable,
+                "postgres pool: checking an idle connection timed out (pool_recycle_timeout)",
+            ),
             other => Error::new(ErrorKind::Unavailable, format!("postgres pool: {other}")),
         }
     }

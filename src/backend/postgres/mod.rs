@@ -4,6 +4,7 @@
 mod analysis;
 mod analysis_cache;
 mod chart_insight;
+pub(crate) mod doctor;
 mod error;
 mod experiment;
 mod experiment_document;
@@ -18,16 +19,19 @@ mod simulation;
 mod synth;
 mod synth_group;
 mod synth_outcome;
+mod tls;
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use deadpool_postgres::{ClientWrapper, Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{
+    ClientWrapper, Hook, HookError, Manager, ManagerConfig, Metrics, Object, Pool, RecyclingMethod, Runtime,
+};
 use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{NoTls, Row};
 
 pub(crate) use analysis::PgAnalysisRepository;
 pub(crate) use analysis_cache::PgAnalysisCacheRepository;
@@ -45,8 +49,9 @@ pub(crate) use synth::PgSynthRepository;
 pub(crate) use synth_group::PgSynthGroupRepository;
 pub(crate) use synth_outcome::PgSynthOutcomeRepository;
 
-use crate::config::PostgresConfig;
-use crate::{Error, ErrorKind, Result};
+use crate::config::{PoolRecycling, PostgresConfig};
+use crate::observe::{CallSettings, add_rows};
+use crate::{BackendKind, Error, ErrorKind, Result};
 
 /// A statement parameter.
 pub(crate) type Param<'a> = &'a (dyn ToSql + Sync);
@@ -57,6 +62,7 @@ pub(crate) type Param<'a> = &'a (dyn ToSql + Sync);
 pub(crate) struct PgDb {
     pool: Pool,
     tx: Option<Arc<PgTx>>,
+    calls: CallSettings,
 }
 
 /// The connection held by an open unit of work (inside `BEGIN`).
@@ -113,28 +119,52 @@ impl DerefMut for PgClient {
 impl PgDb {
     /// Builds the pool, checks that the server answers, and applies pending migrations unless
     /// `migrate` is false.
+    ///
+    /// The pool checks each idle connection before handing it out again as
+    /// `pool_recycling` says (default `verified`: an empty query on connections idle for at
+    /// least `pool_verify_after`, so connections killed by the server or cut by a restart are
+    /// replaced instead of failing the next call).
     pub(crate) async fn connect(config: &PostgresConfig, migrate: bool) -> Result<Self> {
-        let manager = Manager::from_config(
-            config.driver.clone(),
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let connect_timeout = config
-            .driver
-            .get_connect_timeout()
-            .copied()
-            .unwrap_or(Duration::from_secs(10));
-        let pool = Pool::builder(manager)
+        // `verified` is deadpool's Fast (the driver's closed check) plus, for connections idle
+        // at least `pool_verify_after`, an empty query in a post-recycle hook: busy connections
+        // skip the round trip, idle ones (the ones a restart or an idle timeout kills) get it.
+        let recycling_method = match config.pool_recycling {
+            PoolRecycling::Fast | PoolRecycling::Verified => RecyclingMethod::Fast,
+            PoolRecycling::Clean => RecyclingMethod::Clean,
+        };
+        let connector = tls::PgConnector::new(&config.tls)?;
+        let manager = Manager::from_connect(config.driver.clone(), connector, ManagerConfig { recycling_method });
+        // Zero means "no limit", as connect_timeout=0 does for libpq.
+        let limit = |d: Duration| (!d.is_zero()).then_some(d);
+        let mut builder = Pool::builder(manager)
             .max_size(config.pool_max_size)
             .wait_timeout(Some(config.pool_timeout))
-            .create_timeout(Some(connect_timeout))
-            .recycle_timeout(Some(Duration::from_secs(5)))
+            .create_timeout(limit(config.pool_create_timeout))
+            .recycle_timeout(limit(config.pool_recycle_timeout));
+        if config.pool_recycling == PoolRecycling::Verified {
+            let (verify_after, timeout) = (config.pool_verify_after, config.pool_recycle_timeout);
+            builder = builder.post_recycle(Hook::async_fn(move |client: &mut ClientWrapper, metrics: &Metrics| {
+                Box::pin(async move {
+                    if metrics.last_used() < verify_after {
+                        return Ok(());
+                    }
+                    match tokio::time::timeout(timeout, client.simple_query("")).await {
+                        Ok(Ok(_)) => Ok(()),
+                        Ok(Err(err)) => Err(HookError::Backend(err)),
+                        Err(_) => Err(HookError::message("connection check timed out")),
+                    }
+                })
+            }));
+        }
+        let pool = builder
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| Error::config(format!("cannot build the PostgreSQL pool: {e}")))?;
-        let db = PgDb { pool, tx: None };
+        let db = PgDb {
+            pool,
+            tx: None,
+            calls: CallSettings::new(BackendKind::Postgres, config.slow_call),
+        };
         let mut client = db.client().await.map_err(|e| {
             Error::new(
                 ErrorKind::Unavailable,
@@ -145,6 +175,22 @@ impl PgDb {
             crate::schema::postgres::migrate(&mut client).await?;
         }
         Ok(db)
+    }
+
+    /// What traced repository calls of this database share.
+    pub(crate) fn call_settings(&self) -> CallSettings {
+        self.calls
+    }
+
+    /// The pool's state: (max size, open connections, idle connections, callers waiting).
+    pub(crate) fn pool_status(&self) -> crate::doctor::PoolState {
+        let status = self.pool.status();
+        crate::doctor::PoolState {
+            max_size: status.max_size,
+            open: status.size,
+            idle: status.available,
+            waiting: status.waiting,
+        }
     }
 
     /// A connection: pooled, or the unit of work's.
@@ -178,7 +224,21 @@ impl PgDb {
         let client = self.client().await?;
         let result = async {
             let statement = client.prepare_cached(sql).await?;
-            Ok(client.query(&statement, params).await?)
+            let rows = client.query(&statement, params).await?;
+            add_rows(rows.len() as u64);
+            Ok(rows)
+        }
+        .await;
+        self.note(result)
+    }
+
+    /// Runs a query without caching its statement (for open-ended statement texts).
+    pub(crate) async fn query_uncached(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>> {
+        let client = self.client().await?;
+        let result = async {
+            let rows = client.query(sql, params).await?;
+            add_rows(rows.len() as u64);
+            Ok(rows)
         }
         .await;
         self.note(result)
@@ -189,7 +249,9 @@ impl PgDb {
         let client = self.client().await?;
         let result = async {
             let statement = client.prepare_cached(sql).await?;
-            Ok(client.query_opt(&statement, params).await?)
+            let row = client.query_opt(&statement, params).await?;
+            add_rows(u64::from(row.is_some()));
+            Ok(row)
         }
         .await;
         self.note(result)
@@ -207,7 +269,9 @@ impl PgDb {
         let client = self.client().await?;
         let result = async {
             let statement = client.prepare_cached(sql).await?;
-            Ok(client.execute(&statement, params).await?)
+            let changed = client.execute(&statement, params).await?;
+            add_rows(changed);
+            Ok(changed)
         }
         .await;
         self.note(result)
@@ -222,6 +286,7 @@ impl PgDb {
         object.batch_execute("BEGIN").await?;
         Ok(PgDb {
             pool: self.pool.clone(),
+            calls: self.calls,
             tx: Some(Arc::new(PgTx {
                 client: Arc::new(Mutex::new(Some(object))),
                 poisoned: AtomicBool::new(false),

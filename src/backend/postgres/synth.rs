@@ -158,8 +158,7 @@ impl PgSynthRepository {
             self.db.query(&sql, &params.refs()).await?
         } else {
             // Data filters make the statement text open-ended: keep those out of the cache.
-            let client = self.db.client().await?;
-            client.query(sql.as_str(), &params.refs()).await?
+            self.db.query_uncached(&sql, &params.refs()).await?
         };
         let mut items = Vec::with_capacity(rows.len());
         let mut total = 0;

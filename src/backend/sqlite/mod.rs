@@ -9,6 +9,7 @@ mod analysis;
 mod analysis_cache;
 mod chart_insight;
 pub(crate) mod copy_source;
+pub(crate) mod doctor;
 mod error;
 mod experiment;
 mod experiment_document;
@@ -25,7 +26,9 @@ mod synth;
 mod synth_group;
 mod synth_outcome;
 
+use rusqlite::trace::{TraceEvent, TraceEventCodes};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex as SyncMutex};
 use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore};
@@ -47,7 +50,41 @@ pub(crate) use synth_group::SqliteSynthGroupRepository;
 pub(crate) use synth_outcome::SqliteSynthOutcomeRepository;
 
 use crate::config::{SqliteConfig, SqliteLocation};
-use crate::{Error, ErrorKind, Result};
+use crate::observe::{CallSettings, add_rows};
+use crate::{BackendKind, Error, ErrorKind, Result};
+
+thread_local! {
+    /// Whether the statement running on this thread is a query whose rows count as read.
+    static READING: Cell<bool> = const { Cell::new(false) };
+    /// Rows stepped by queries on this thread since [`counted`] last reset it.
+    static ROWS_READ: Cell<u64> = const { Cell::new(0) };
+}
+
+/// SQLite's trace hook (installed on every connection): counts the result rows of queries.
+/// Rows returned by writes (`INSERT … RETURNING`) are counted as changes instead.
+fn count_rows(event: TraceEvent<'_>) {
+    match event {
+        TraceEvent::Stmt(_, sql) => {
+            let sql = sql.trim_start();
+            let starts = |word: &str| sql.get(..word.len()).is_some_and(|h| h.eq_ignore_ascii_case(word));
+            READING.set(starts("select") || starts("with"));
+        }
+        TraceEvent::Row(_) if READING.get() => ROWS_READ.set(ROWS_READ.get().saturating_add(1)),
+        _ => {}
+    }
+}
+
+/// Runs `f` on `conn` (on the current blocking thread) and returns its result with the rows
+/// it read or changed, for the repository call's span.
+fn counted<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<(T, u64)> {
+    ROWS_READ.set(0);
+    let before = conn.total_changes();
+    let value = f(conn)?;
+    let rows = ROWS_READ
+        .get()
+        .saturating_add(conn.total_changes().saturating_sub(before));
+    Ok((value, rows))
+}
 
 /// Runs a blocking closure on tokio's blocking pool; a panic inside becomes an error.
 async fn run_blocking<T, F>(f: F) -> Result<T>
@@ -78,6 +115,8 @@ pub(crate) struct SqliteDb {
     // Field order is drop order: read-only connections close before the writer, so the last
     // connection to close can checkpoint the WAL into the main file (a read-only one cannot).
     tx: Option<Arc<SqliteTx>>,
+    calls: CallSettings,
+    busy_timeout: std::time::Duration,
     readers: Option<Arc<ReaderPool>>,
     writer: Arc<Mutex<Connection>>,
 }
@@ -128,6 +167,10 @@ fn open(config: &SqliteConfig, read_only: bool) -> Result<Connection> {
     };
     conn.busy_timeout(config.busy_timeout)?;
     conn.set_prepared_statement_cache_capacity(128);
+    conn.trace_v2(
+        TraceEventCodes::SQLITE_TRACE_STMT | TraceEventCodes::SQLITE_TRACE_ROW,
+        Some(count_rows),
+    );
     conn.pragma_update(None, "foreign_keys", "ON")?;
     if !read_only && matches!(config.location, SqliteLocation::File(_)) {
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -169,7 +212,19 @@ impl SqliteDb {
             writer: Arc::new(Mutex::new(writer)),
             readers,
             tx: None,
+            calls: CallSettings::new(BackendKind::Sqlite, config.slow_call),
+            busy_timeout: config.busy_timeout,
         })
+    }
+
+    /// What traced repository calls of this database share.
+    pub(crate) fn call_settings(&self) -> CallSettings {
+        self.calls
+    }
+
+    /// The busy timeout every connection of this database uses.
+    pub(crate) fn busy_timeout(&self) -> std::time::Duration {
+        self.busy_timeout
     }
 
     /// Runs `f` on the connection of the open unit of work; an error poisons the unit (as a
@@ -187,15 +242,21 @@ impl SqliteDb {
             .take()
             .ok_or_else(|| Error::other("the unit of work lost its connection after a panic"))?;
         let (guard, result) = run_blocking(move || {
-            let result = f(&guard);
+            let result = counted(&guard, f);
             Ok((guard, result))
         })
         .await?;
         *slot = Some(guard);
-        if result.is_err() {
-            tx.poisoned.store(true, Ordering::Release);
+        match result {
+            Ok((value, rows)) => {
+                add_rows(rows);
+                Ok(value)
+            }
+            Err(err) => {
+                tx.poisoned.store(true, Ordering::Release);
+                Err(err)
+            }
         }
-        result
     }
 
     /// Starts a unit of work: takes the writer and opens `BEGIN IMMEDIATE`.
@@ -213,6 +274,8 @@ impl SqliteDb {
         Ok(SqliteDb {
             writer: self.writer.clone(),
             readers: None,
+            calls: self.calls,
+            busy_timeout: self.busy_timeout,
             tx: Some(Arc::new(SqliteTx {
                 conn: Mutex::new(Some(guard)),
                 poisoned: AtomicBool::new(false),
@@ -263,14 +326,16 @@ impl SqliteDb {
             return Self::in_tx(tx, f).await;
         }
         let mut guard: OwnedMutexGuard<Connection> = self.writer.clone().lock_owned().await;
-        run_blocking(move || {
+        let (value, rows) = run_blocking(move || {
             reset_abandoned(&guard);
             let tx = guard.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let result = f(&tx)?;
+            let result = counted(&tx, f)?;
             tx.commit()?;
             Ok(result)
         })
-        .await
+        .await?;
+        add_rows(rows);
+        Ok(value)
     }
 
     /// Runs `f` on a read-only connection (or on the writer for an in-memory database).
@@ -284,11 +349,13 @@ impl SqliteDb {
         }
         let Some(pool) = self.readers.clone() else {
             let guard = self.writer.clone().lock_owned().await;
-            return run_blocking(move || {
+            let (value, rows) = run_blocking(move || {
                 reset_abandoned(&guard);
-                f(&guard)
+                counted(&guard, f)
             })
-            .await;
+            .await?;
+            add_rows(rows);
+            return Ok(value);
         };
         let _permit = pool
             .permits
@@ -296,7 +363,7 @@ impl SqliteDb {
             .await
             .map_err(|_| Error::new(ErrorKind::Unavailable, "SQLite reader pool closed"))?;
         let pool_for_task = pool.clone();
-        run_blocking(move || {
+        let (value, rows) = run_blocking(move || {
             let conn = match pool_for_task
                 .idle
                 .lock()
@@ -306,13 +373,15 @@ impl SqliteDb {
                 Some(conn) => conn,
                 None => open(&pool_for_task.config, true)?,
             };
-            let result = f(&conn);
+            let result = counted(&conn, f);
             if let Ok(mut idle) = pool_for_task.idle.lock() {
                 idle.push(conn);
             }
             result
         })
-        .await
+        .await?;
+        add_rows(rows);
+        Ok(value)
     }
 
     /// Runs `f` on the writer connection with no transaction around it (for work that

@@ -142,7 +142,8 @@ async fn up_in(tx: &Transaction<'_>, set: &MigrationSet, target: Option<i64>) ->
     Ok(super::applied_names(&report))
 }
 
-/// Where the database stands against this build's embedded migrations.
+/// Where the database stands against this build's embedded migrations (used by the copy).
+#[cfg(feature = "sqlite")]
 pub(crate) async fn status(client: &mut Client) -> Result<super::SchemaStatus> {
     let set = MigrationSet::embedded(BackendKind::Postgres);
     Ok(super::SchemaStatus::from(&history(client, &set).await?))

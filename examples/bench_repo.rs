@@ -1,0 +1,466 @@
+//! `make bench-repo`: what the repository layer costs, reported (not asserted).
+//!
+//! 1. Overhead: get-by-id and insert through the repository traits vs the same statement
+//!    through the raw driver (rusqlite cached statement; tokio-postgres prepared statement),
+//!    each backend. Goal ≤ 1.10×.
+//! 2. Throughput: read-by-id through the pool with 16 concurrent tasks vs `pgbench` running the
+//!    same SELECT with 16 clients for the same duration. Goal ≥ 0.8× pgbench's TPS.
+//! 3. Startup: process start to first query answered (the `startup_probe` example), PostgreSQL.
+//!    Goal < 100 ms.
+//!
+//! Environment: `BENCH_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`;
+//! a database `synthlab_bench` is created and dropped on that server), `BENCH_SECONDS`
+//! (throughput run length, default 5), `PGBENCH` (path of pgbench; default the newest
+//! `/usr/lib/postgresql/*/bin/pgbench`, else `pgbench` on PATH).
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use synthlab_db::model::NewExperiment;
+use synthlab_db::{DatabaseConfig, Store};
+
+const ROWS: usize = 1000;
+const BENCH_DB: &str = "synthlab_bench";
+const SELECT_PG: &str = "SELECT id, name, hypothesis, description, scorecard_data, status, created_at, updated_at
+                     FROM experiments WHERE id = $1 AND status = 'active'";
+const SELECT_SQLITE: &str = "SELECT id, name, hypothesis, description, scorecard_data, status, created_at, updated_at
+                     FROM experiments WHERE id = ?1 AND status = 'active'";
+const INSERT_PG: &str =
+    "INSERT INTO experiments (id, name, hypothesis, description, scorecard_data, status, created_at)
+                 VALUES ($1, $2, $3, $4, $5, 'active', $6)
+                 RETURNING id, name, hypothesis, description, scorecard_data, status, created_at, updated_at";
+const INSERT_SQLITE: &str =
+    "INSERT INTO experiments (id, name, hypothesis, description, scorecard_data, status, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6)
+                     RETURNING id, name, hypothesis, description, scorecard_data, status, created_at, updated_at";
+
+type AnyResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+fn id(n: usize) -> String {
+    format!("exp_{:06}", 100_000 + n % ROWS)
+}
+
+/// Times `iterations` calls of `f`, in µs per call.
+async fn time_us<F, Fut>(iterations: usize, offset: usize, f: &mut F) -> AnyResult<f64>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = AnyResult<()>>,
+{
+    let started = Instant::now();
+    for n in 0..iterations {
+        f(offset + n).await?;
+    }
+    Ok(started.elapsed().as_secs_f64() * 1e6 / iterations as f64)
+}
+
+/// Best of `rounds` timings of each side, the two sides alternating round by round so that
+/// both see the same machine load.
+async fn compare<A, FA, B, FB>(rounds: usize, iterations: usize, mut ours: A, mut raw: B) -> AnyResult<(f64, f64)>
+where
+    A: FnMut(usize) -> FA,
+    FA: std::future::Future<Output = AnyResult<()>>,
+    B: FnMut(usize) -> FB,
+    FB: std::future::Future<Output = AnyResult<()>>,
+{
+    let (mut best_ours, mut best_raw) = (f64::MAX, f64::MAX);
+    for round in 0..rounds {
+        let offset = round * iterations;
+        best_ours = best_ours.min(time_us(iterations, offset, &mut ours).await?);
+        best_raw = best_raw.min(time_us(iterations, offset, &mut raw).await?);
+    }
+    Ok((best_ours, best_raw))
+}
+
+fn report(label: &str, ours: f64, raw: f64, goal: &str) {
+    println!(
+        "  {label:<44} trait {ours:>8.1} µs   raw {raw:>8.1} µs   ratio {:>5.2}×   ({goal})",
+        ours / raw
+    );
+}
+
+fn new_experiment(id: String) -> NewExperiment {
+    NewExperiment {
+        id,
+        ..NewExperiment::new("bench", "the repository layer costs little")
+    }
+}
+
+async fn sqlite_overhead() -> AnyResult<()> {
+    println!("\n[1a] repository overhead, SQLite (file in a temp dir, WAL, synchronous=NORMAL, one call at a time)");
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("bench.db");
+    let store = Store::connect(&DatabaseConfig::sqlite_file(&path)).await?;
+    let repo = store.experiments();
+    for n in 0..ROWS {
+        repo.create(&new_experiment(id(n))).await?;
+    }
+    // The raw side uses the settings the store uses on its own connections.
+    let conn = rusqlite::Connection::open(&path)?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    let raw = Arc::new(std::sync::Mutex::new(conn));
+    fn read_raw(conn: &rusqlite::Connection, key: &str) -> AnyResult<()> {
+        let mut stmt = conn.prepare_cached(SELECT_SQLITE)?;
+        let mut rows = stmt.query([key])?;
+        let row = rows.next()?.ok_or("missing")?;
+        // Read every column, as the repository does (it also parses them into the model).
+        for column in 0..8 {
+            let _: Option<String> = row.get(column)?;
+        }
+        Ok(())
+    }
+    fn insert_raw(conn: &mut rusqlite::Connection, key: String) -> AnyResult<()> {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        {
+            let mut stmt = tx.prepare_cached(INSERT_SQLITE)?;
+            let mut rows = stmt.query(rusqlite::params![
+                key,
+                "bench",
+                "the repository layer costs little",
+                Option::<String>::None,
+                Option::<String>::None,
+                chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()
+            ])?;
+            rows.next()?.ok_or("no row")?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+    let get_ours = |n: usize| {
+        let repo = repo.clone();
+        async move {
+            repo.get(&id(n)).await?.ok_or("missing")?;
+            Ok(())
+        }
+    };
+    let get_direct = |n: usize| {
+        let result = raw
+            .lock()
+            .map_err(|_| "poisoned".into())
+            .and_then(|c| read_raw(&c, &id(n)));
+        async move { result }
+    };
+    let get_blocking = |n: usize| {
+        let raw = raw.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let conn = raw.lock().map_err(|_| "poisoned")?;
+                read_raw(&conn, &id(n))
+            })
+            .await?
+        }
+    };
+    let (ours, direct) = compare(9, 5_000, get_ours, get_direct).await?;
+    report(
+        "get by id vs rusqlite on the caller's thread",
+        ours,
+        direct,
+        "goal ≤ 1.10×",
+    );
+    let (ours, blocking) = compare(9, 5_000, get_ours, get_blocking).await?;
+    report(
+        "get by id vs rusqlite in spawn_blocking",
+        ours,
+        blocking,
+        "goal ≤ 1.10×",
+    );
+
+    let insert_ours = |prefix: &'static str| {
+        let repo = repo.clone();
+        move |n: usize| {
+            let repo = repo.clone();
+            async move {
+                repo.create(&new_experiment(format!("{prefix}{n}"))).await?;
+                Ok(())
+            }
+        }
+    };
+    let insert_direct = |n: usize| {
+        let result = raw
+            .lock()
+            .map_err(|_| "poisoned".into())
+            .and_then(|mut c| insert_raw(&mut c, format!("exp_r{n}")));
+        async move { result }
+    };
+    let insert_blocking = |n: usize| {
+        let raw = raw.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let mut conn = raw.lock().map_err(|_| "poisoned")?;
+                insert_raw(&mut conn, format!("exp_b{n}"))
+            })
+            .await?
+        }
+    };
+    let (ours, direct) = compare(7, 500, insert_ours("exp_t"), insert_direct).await?;
+    report(
+        "insert vs rusqlite on the caller's thread",
+        ours,
+        direct,
+        "goal ≤ 1.10×",
+    );
+    let (ours, blocking) = compare(7, 500, insert_ours("exp_u"), insert_blocking).await?;
+    report("insert vs rusqlite in spawn_blocking", ours, blocking, "goal ≤ 1.10×");
+    Ok(())
+}
+
+fn server_url() -> String {
+    std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+fn bench_db_url(params: &str) -> AnyResult<String> {
+    let mut url = url::Url::parse(&server_url())?;
+    url.set_path(&format!("/{BENCH_DB}"));
+    url.set_query(if params.is_empty() { None } else { Some(params) });
+    Ok(url.to_string())
+}
+
+async fn admin(sql: &str) -> AnyResult<()> {
+    let (client, connection) = tokio_postgres::connect(&server_url(), tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    client.batch_execute(sql).await?;
+    Ok(())
+}
+
+async fn raw_client() -> AnyResult<tokio_postgres::Client> {
+    let (client, connection) = tokio_postgres::connect(&bench_db_url("")?, tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    Ok(client)
+}
+
+async fn postgres_overhead() -> AnyResult<()> {
+    let raw = raw_client().await?;
+    let select = raw.prepare(SELECT_PG).await?;
+    let insert = raw.prepare(INSERT_PG).await?;
+    for (label, params) in [
+        ("verified, default window 1000 ms", "pool_recycling=verified"),
+        (
+            "verified on every checkout",
+            "pool_recycling=verified&pool_verify_after_ms=0",
+        ),
+        ("fast", "pool_recycling=fast"),
+    ] {
+        println!(
+            "\n[1b] repository overhead, PostgreSQL (pool_recycling={label}; sslmode=disable, one call at a time)"
+        );
+        let store = Store::connect_url(&bench_db_url(&format!("sslmode=disable&{params}"))?).await?;
+        let repo = store.experiments();
+        let get_ours = |n: usize| {
+            let repo = repo.clone();
+            async move {
+                repo.get(&id(n)).await?.ok_or("missing")?;
+                Ok(())
+            }
+        };
+        let get_raw = |n: usize| {
+            let (raw, select) = (&raw, &select);
+            async move {
+                raw.query_opt(select, &[&id(n)]).await?.ok_or("missing")?;
+                Ok(())
+            }
+        };
+        let (ours, direct) = compare(9, 1_000, get_ours, get_raw).await?;
+        report("get by id vs tokio-postgres prepared", ours, direct, "goal ≤ 1.10×");
+        let tag = label.split_whitespace().next().unwrap_or("x").to_owned() + &params.len().to_string();
+        let insert_ours = |n: usize| {
+            let (repo, tag) = (repo.clone(), tag.clone());
+            async move {
+                repo.create(&new_experiment(format!("exp_t{tag}_{n}"))).await?;
+                Ok(())
+            }
+        };
+        let insert_raw = |n: usize| {
+            let (raw, insert, tag) = (&raw, &insert, tag.clone());
+            async move {
+                let none: Option<String> = None;
+                let json: Option<serde_json::Value> = None;
+                raw.query_one(
+                    insert,
+                    &[
+                        &format!("exp_r{tag}_{n}"),
+                        &"bench",
+                        &"the repository layer costs little",
+                        &none,
+                        &json,
+                        &chrono::Utc::now(),
+                    ],
+                )
+                .await?;
+                Ok(())
+            }
+        };
+        let (ours, direct) = compare(7, 300, insert_ours, insert_raw).await?;
+        report("insert vs tokio-postgres prepared", ours, direct, "goal ≤ 1.10×");
+    }
+    Ok(())
+}
+
+fn pgbench_path() -> PathBuf {
+    if let Ok(path) = std::env::var("PGBENCH") {
+        return PathBuf::from(path);
+    }
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path().join("bin/pgbench"))
+                .filter(|p| p.exists())
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found.pop().unwrap_or_else(|| PathBuf::from("pgbench"))
+}
+
+async fn ours_tps(params: &str, seconds: u64) -> AnyResult<f64> {
+    let store = Store::connect_url(&bench_db_url(&format!("sslmode=disable&pool_max_size=16&{params}"))?).await?;
+    let done = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = tokio::task::JoinSet::new();
+    for task in 0..16usize {
+        let (store, done, stop) = (store.clone(), done.clone(), stop.clone());
+        tasks.spawn(async move {
+            let repo = store.experiments();
+            let mut n = task * 7919;
+            while !stop.load(Ordering::Relaxed) {
+                n = n.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                if repo.get(&id(n >> 8)).await.ok().flatten().is_some() {
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+    }
+    // Warm-up (connections, statement caches), then count for `seconds`.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let start_count = done.load(Ordering::Relaxed);
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    let counted = done.load(Ordering::Relaxed) - start_count;
+    let elapsed = started.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    while tasks.join_next().await.is_some() {}
+    Ok(counted as f64 / elapsed)
+}
+
+fn pgbench_tps(seconds: u64) -> AnyResult<f64> {
+    let url = url::Url::parse(&bench_db_url("")?)?;
+    let script = std::env::temp_dir().join(format!("synthlab-bench-{}.sql", std::process::id()));
+    std::fs::write(
+        &script,
+        format!(
+            "\\set n random(100000, {})\n{} AND id = 'exp_' || :n;\n",
+            100_000 + ROWS - 1,
+            SELECT_PG.replace("id = $1 AND ", "")
+        ),
+    )?;
+    let out = Command::new(pgbench_path())
+        .args(["-n", "-M", "prepared", "-c", "16", "-j", "2", "-T"])
+        .arg(seconds.to_string())
+        .arg("-f")
+        .arg(&script)
+        .args(["-h", url.host_str().unwrap_or("127.0.0.1")])
+        .args(["-p", &url.port().unwrap_or(5432).to_string()])
+        .args([
+            "-U",
+            if url.username().is_empty() {
+                "postgres"
+            } else {
+                url.username()
+            },
+        ])
+        .arg(BENCH_DB)
+        .stderr(Stdio::inherit())
+        .output()?;
+    let _ = std::fs::remove_file(&script);
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(format!("pgbench failed: {text}").into());
+    }
+    let tps = text
+        .lines()
+        .find(|l| l.starts_with("tps = "))
+        .and_then(|l| l["tps = ".len()..].split_whitespace().next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .ok_or_else(|| format!("no tps in pgbench output: {text}"))?;
+    Ok(tps)
+}
+
+async fn throughput() -> AnyResult<()> {
+    let seconds: u64 = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    println!(
+        "\n[2] throughput: read by id, 16 concurrent tasks through the pool vs pgbench -c 16 -M prepared, {seconds} s each"
+    );
+    let pgbench = tokio::task::spawn_blocking(move || pgbench_tps(seconds)).await??;
+    for (label, params) in [
+        ("verified (1000 ms)", "pool_recycling=verified"),
+        ("verified (every)", "pool_recycling=verified&pool_verify_after_ms=0"),
+        ("fast", "pool_recycling=fast"),
+    ] {
+        let ours = ours_tps(params, seconds).await?;
+        println!(
+            "  {label:<20} ours {ours:>9.0} calls/s   pgbench {pgbench:>9.0} tps   ratio {:>5.2}×   (goal ≥ 0.80×)",
+            ours / pgbench
+        );
+    }
+    Ok(())
+}
+
+fn startup() -> AnyResult<()> {
+    println!("\n[3] startup: process start to first query answered (examples/startup_probe, PostgreSQL)");
+    let probe = std::env::current_exe()?.with_file_name("startup_probe");
+    if !probe.exists() {
+        return Err(format!(
+            "{} missing: build it with `cargo build --release --examples`",
+            probe.display()
+        )
+        .into());
+    }
+    let url = bench_db_url("sslmode=disable")?;
+    let mut times = Vec::new();
+    for _ in 0..15 {
+        let started = Instant::now();
+        let out = Command::new(&probe).env("DATABASE_URL", &url).output()?;
+        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+        let text = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() || !text.contains("answered") {
+            return Err(format!("probe failed: {text}{}", String::from_utf8_lossy(&out.stderr)).into());
+        }
+        times.push(elapsed);
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "  15 runs: min {:.1} ms, median {:.1} ms, max {:.1} ms   (goal < 100 ms; includes connect, migration check, one get)",
+        times[0],
+        times[times.len() / 2],
+        times[times.len() - 1]
+    );
+    Ok(())
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> AnyResult<()> {
+    println!("synthlab-db bench-repo (release build; figures are reported, not asserted)");
+    sqlite_overhead().await?;
+    admin(&format!("DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")).await?;
+    admin(&format!("CREATE DATABASE {BENCH_DB}")).await?;
+    let outcome = async {
+        let store = Store::connect_url(&bench_db_url("sslmode=disable")?).await?;
+        for n in 0..ROWS {
+            store.experiments().create(&new_experiment(id(n))).await?;
+        }
+        drop(store);
+        postgres_overhead().await?;
+        throughput().await?;
+        startup()
+    }
+    .await;
+    admin(&format!("DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")).await?;
+    outcome
+}

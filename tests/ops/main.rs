@@ -1,0 +1,20 @@
+//! Production behaviour: load, failures, TLS, restart, SQLite concurrency, observability,
+//! deployment files. PostgreSQL cases need `--features parity` (as the parity suite); the TLS
+//! and restart cases start their own throwaway cluster (see `cluster.rs`).
+
+#[macro_use]
+#[path = "../parity/harness.rs"]
+mod harness;
+
+mod cluster;
+mod deployment;
+#[cfg(feature = "parity")]
+mod failures;
+mod load;
+mod observability;
+#[cfg(feature = "parity")]
+mod restart;
+mod sqlite_concurrency;
+#[cfg(feature = "parity")]
+mod tls;
+mod unreachable;

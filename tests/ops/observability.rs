@@ -1,0 +1,291 @@
+//! Observability: one span per repository call with backend, repository, method, rows and
+//! duration; a warning above the slow-call threshold; no password in any log line.
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, ensure};
+use synthlab_db::model::NewExperiment;
+use synthlab_db::{BackendKind, DatabaseConfig, Store};
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::layer::{Context as LayerContext, Layer, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+
+/// A span or event as seen by the subscriber: its name (events: message), level and fields.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub name: String,
+    pub level: Level,
+    pub fields: BTreeMap<String, String>,
+}
+
+#[derive(Default)]
+struct Fields(BTreeMap<String, String>);
+
+impl Visit for Fields {
+    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
+        self.0.insert(field.name().to_owned(), format!("{value:?}"));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().to_owned(), value.to_owned());
+    }
+}
+
+/// Collects closed spans and events.
+#[derive(Clone, Default)]
+pub struct Capture {
+    pub spans: Arc<Mutex<Vec<Seen>>>,
+    pub events: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl<S> Layer<S> for Capture
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: LayerContext<'_, S>) {
+        let mut fields = Fields::default();
+        attrs.record(&mut fields);
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(fields);
+        }
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: LayerContext<'_, S>) {
+        if let Some(span) = ctx.span(id)
+            && let Some(fields) = span.extensions_mut().get_mut::<Fields>()
+        {
+            values.record(fields);
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, _ctx: LayerContext<'_, S>) {
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let name = fields.0.get("message").cloned().unwrap_or_default();
+        self.events.lock().expect("lock").push(Seen {
+            name,
+            level: *event.metadata().level(),
+            fields: fields.0,
+        });
+    }
+
+    fn on_close(&self, id: Id, ctx: LayerContext<'_, S>) {
+        if let Some(span) = ctx.span(&id) {
+            let fields = span
+                .extensions()
+                .get::<Fields>()
+                .map(|f| f.0.clone())
+                .unwrap_or_default();
+            self.spans.lock().expect("lock").push(Seen {
+                name: span.name().to_owned(),
+                level: *span.metadata().level(),
+                fields,
+            });
+        }
+    }
+}
+
+/// Every formatted log line, as a service's log file would hold them.
+#[derive(Clone, Default)]
+pub struct Lines(pub Arc<Mutex<Vec<u8>>>);
+
+impl Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Lines {
+    type Writer = Lines;
+    fn make_writer(&'a self) -> Lines {
+        self.clone()
+    }
+}
+
+impl Lines {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("lock")).into_owned()
+    }
+}
+
+/// Installs a TRACE-level subscriber on this thread: the capture layer plus formatted lines
+/// (with span close events, as the CLI prints them).
+pub fn capture() -> (Capture, Lines, tracing::subscriber::DefaultGuard) {
+    let capture = Capture::default();
+    let lines = Lines::default();
+    let subscriber = tracing_subscriber::registry()
+        .with(capture.clone())
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(lines.clone())
+                .with_ansi(false)
+                .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE),
+        )
+        .with(tracing_subscriber::filter::LevelFilter::TRACE);
+    let guard = tracing::subscriber::set_default(subscriber);
+    (capture, lines, guard)
+}
+
+fn calls(capture: &Capture) -> Vec<Seen> {
+    capture
+        .spans
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter(|s| s.name == "repository_call")
+        .cloned()
+        .collect()
+}
+
+fn field<'a>(seen: &'a Seen, name: &str) -> &'a str {
+    seen.fields.get(name).map(String::as_str).unwrap_or("")
+}
+
+parity!(each_repository_call_has_one_span_with_its_facts, |db| {
+    let (capture, lines, _guard) = capture();
+    let repo = db.store.experiments();
+    let created = repo.create(&NewExperiment::new("traced", "one span per call")).await?;
+    repo.get(&created.id).await?;
+    repo.get("exp_missing").await?;
+    repo.soft_delete(&created.id).await?;
+    let failed = repo.soft_delete(&created.id).await;
+    ensure!(failed.is_err(), "deleting twice fails");
+
+    let spans = calls(&capture);
+    let methods: Vec<&str> = spans.iter().map(|s| field(s, "method")).collect();
+    ensure!(
+        methods == ["create", "get", "get", "soft_delete", "soft_delete"],
+        "one span per call, in order: {methods:?}"
+    );
+    let backend = db.kind().as_str();
+    for span in &spans {
+        ensure!(span.level == Level::DEBUG, "{span:?}");
+        ensure!(field(span, "backend") == backend, "{span:?}");
+        ensure!(field(span, "repository") == "ExperimentRepository", "{span:?}");
+        let ms: f64 = field(span, "duration_ms").parse().context("duration_ms recorded")?;
+        ensure!((0.0..60_000.0).contains(&ms), "{span:?}");
+    }
+    let rows: Vec<&str> = spans.iter().map(|s| field(s, "rows")).collect();
+    ensure!(rows == ["1", "1", "0", "1", "0"], "rows per call: {rows:?}");
+    ensure!(
+        field(&spans[4], "error") == "not found",
+        "failed call records its error kind: {:?}",
+        spans[4]
+    );
+    ensure!(field(&spans[0], "error").is_empty(), "{:?}", spans[0]);
+    // The formatted output (what RUST_LOG=synthlab_db=debug prints) names the same facts.
+    let text = lines.text();
+    ensure!(
+        text.lines().any(|l| l.contains("repository_call")
+            && l.contains("method=\"create\"")
+            && l.contains("rows=1")
+            && l.contains("duration_ms=")),
+        "{text}"
+    );
+    Ok(())
+});
+
+parity!(calls_above_the_slow_threshold_warn, |db| {
+    let config = match db.kind() {
+        BackendKind::Sqlite => {
+            let path = db.sqlite_path.clone().context("sqlite path")?;
+            format!("sqlite://{}?slow_call_ms=0", path.display()).parse::<DatabaseConfig>()?
+        }
+        BackendKind::Postgres => {
+            let mut pg = db.pg_config.clone().context("pg config")?;
+            pg.slow_call = Duration::ZERO;
+            DatabaseConfig::Postgres(pg)
+        }
+    };
+    ensure!(config.slow_call() == Duration::ZERO);
+    let slow_store = Store::connect(&config).await?;
+    let (capture, _lines, _guard) = capture();
+    slow_store.experiments().get("exp_missing").await?;
+    db.store.experiments().get("exp_missing").await?; // default threshold: 500 ms
+    let warnings: Vec<Seen> = capture
+        .events
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter(|e| e.name == "slow repository call")
+        .cloned()
+        .collect();
+    ensure!(
+        warnings.len() == 1,
+        "exactly the call over its threshold warns: {warnings:?}"
+    );
+    let warning = &warnings[0];
+    ensure!(warning.level == Level::WARN, "{warning:?}");
+    ensure!(field(warning, "method") == "get" && field(warning, "repository") == "ExperimentRepository");
+    ensure!(field(warning, "backend") == db.kind().as_str() && field(warning, "threshold_ms") == "0");
+    ensure!(!field(warning, "duration_ms").is_empty() && field(warning, "rows") == "0");
+    Ok(())
+});
+
+#[test]
+fn slow_call_threshold_comes_from_url_then_environment_then_default() {
+    let env_500 = |name: &str| (name == "SYNTHLAB_SLOW_CALL_MS").then(|| "250".to_owned());
+    let none = |_: &str| None;
+    let url = DatabaseConfig::parse_with_env("sqlite://x.db?slow_call_ms=7", &env_500).expect("url");
+    let env = DatabaseConfig::parse_with_env("postgres://h/db", &env_500).expect("env");
+    let default = DatabaseConfig::parse_with_env("sqlite://x.db", &none).expect("default");
+    assert_eq!(url.slow_call(), Duration::from_millis(7));
+    assert_eq!(env.slow_call(), Duration::from_millis(250));
+    assert_eq!(default.slow_call(), synthlab_db::observe::DEFAULT_SLOW_CALL);
+    let bad = DatabaseConfig::parse_with_env("sqlite://x.db", &|_: &str| Some("soon".to_owned()));
+    assert_eq!(bad.expect_err("bad env").kind(), synthlab_db::ErrorKind::Config);
+}
+
+/// Every log line of a session on PostgreSQL with a password in the URL, at TRACE level:
+/// connecting, calls, a failed call, a unit of work, doctor, a failed connection, and the
+/// errors logged the way a service would. The password is never there.
+#[cfg(feature = "parity")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_password_reaches_any_log_line() {
+    const SECRET: &str = "hunter2-Secret-Pw";
+    let (capture, lines, _guard) = capture();
+    let server = std::env::var("PARITY_DATABASE_URL").unwrap_or_else(|_| crate::harness::DEFAULT_PARITY_URL.to_owned());
+    let mut url = url::Url::parse(&server).expect("parity URL");
+    url.set_password(Some(SECRET)).expect("set password");
+    url.set_query(Some("application_name=synthlab_no_password_test"));
+    // The server trusts 127.0.0.1, so the password is accepted without being asked for.
+    let store = Store::connect_url(url.as_str())
+        .await
+        .expect("connect with a password in the URL");
+    tracing::info!(config = ?store.config(), store = ?store, "service started");
+    let report = synthlab_db::doctor::diagnose(store.config()).await;
+    tracing::info!(report = ?report, "doctor");
+    let status = store.schema_status().await.expect("status");
+    tracing::info!(version = status.current_version, "schema");
+
+    let mut unreachable = url.clone();
+    unreachable.set_port(Some(1)).expect("port");
+    unreachable.set_query(Some("connect_timeout=2"));
+    let err = Store::connect_url(unreachable.as_str())
+        .await
+        .expect_err("port 1 is closed");
+    tracing::error!(error = %err, debug = ?err, "connect failed");
+    let bad = format!("{}&bogus=1", unreachable.as_str());
+    let err = bad.parse::<DatabaseConfig>().expect_err("unknown option");
+    tracing::error!(error = %err, debug = ?err, "bad configuration");
+
+    let text = lines.text();
+    let events = format!(
+        "{:?}{:?}",
+        capture.events.lock().expect("lock"),
+        capture.spans.lock().expect("lock")
+    );
+    assert!(text.lines().count() >= 5, "the session logged: {text}");
+    assert!(text.contains(":***@"), "URLs are logged redacted: {text}");
+    assert!(!text.contains(SECRET), "password in a log line:\n{text}");
+    assert!(!events.contains(SECRET), "password in a log field: {events}");
+}
