@@ -140,9 +140,19 @@ mod with_postgres {
             (sqlite, postgres)
         }
 
+        /// Both checks: the row-by-row snapshot comparison and `synthlab-db verify`'s
+        /// checksums (the library call the CLI makes).
         async fn assert_identical(&self, what: &str) -> usize {
             let (sqlite, postgres) = self.snapshots().await;
             snapshot::assert_identical(what, &sqlite, &postgres);
+            let options = synthlab_db::copy::VerifyOptions::new(
+                self.sqlite.sqlite_path.as_ref().expect("path"),
+                self.pg().clone(),
+            );
+            let report = synthlab_db::copy::verify(&options, &synthlab_db::copy::Silent)
+                .await
+                .expect("verify runs");
+            assert!(report.equal, "{what}: verify found differences: {:#?}", report.tables);
             snapshot::rows(&sqlite)
         }
 
@@ -186,8 +196,14 @@ mod with_postgres {
         );
         assert_eq!(snapshot::rows(&postgres), 1, "only the default group on PostgreSQL");
 
-        // 2. Initial copy (stand-in for `synthlab-db copy`), then verify.
-        snapshot::copy_sqlite_to_postgres(&sqlite, pair.pg()).await;
+        // 2. Initial copy with `synthlab-db copy` (the library call), then verify.
+        let options =
+            synthlab_db::copy::CopyOptions::new(pair.sqlite.sqlite_path.as_ref().expect("path"), pair.pg().clone());
+        let copy = synthlab_db::copy::copy(&options, &synthlab_db::copy::Silent)
+            .await
+            .expect("copy runs");
+        assert_eq!(copy.quarantined(), 0, "{copy:#?}");
+        assert_eq!(copy.unresolved_differences(), 0, "{copy:#?}");
         let copied = pair.assert_identical("after the copy").await;
 
         // 3. Dual writes, SQLite primary.

@@ -1,11 +1,7 @@
 //! Full-content snapshots of a SQLite file and a PostgreSQL schema, comparable with each
-//! other, and the initial copy of one into the other.
-//!
-//! STAND-IN for `synthlab-db verify` and `synthlab-db copy` (issue 5): the cutover tests
-//! need "both stores hold the same rows" and "load the legacy file into PostgreSQL" before
-//! those tools exist. When they land, replace [`assert_identical`] by running
-//! `synthlab-db verify` (exit 0) and [`copy_sqlite_to_postgres`] by `synthlab-db copy`; the
-//! tests call nothing else from here.
+//! other. The cutover tests check both this row-by-row comparison (which names the first
+//! differing row) and `synthlab_db::copy::verify` (the checksums `synthlab-db verify` prints);
+//! the initial load uses `synthlab_db::copy::copy`.
 //!
 //! Every row of every table is read beneath the repositories (soft-deleted rows and columns
 //! the model does not expose included) and normalised by the PostgreSQL column type:
@@ -180,25 +176,6 @@ pub fn assert_identical(what: &str, sqlite: &Snapshot, postgres: &Snapshot) {
 /// Total rows of a snapshot.
 pub fn rows(snapshot: &Snapshot) -> usize {
     snapshot.values().map(Vec::len).sum()
-}
-
-/// Loads every row of `snapshot` (taken from SQLite) into the PostgreSQL schema, parents
-/// before children; rows whose key exists are left alone (the default synth group that
-/// both migrations create).
-pub async fn copy_sqlite_to_postgres(snapshot: &Snapshot, config: &PostgresConfig) {
-    let client = connect(config).await;
-    for table in TABLES {
-        let rows = Value::Array(snapshot[table].clone());
-        client
-            .execute(
-                &format!(
-                    "INSERT INTO {table} SELECT * FROM jsonb_populate_recordset(NULL::{table}, $1) ON CONFLICT DO NOTHING"
-                ),
-                &[&rows],
-            )
-            .await
-            .unwrap_or_else(|e| panic!("copy {table}: {e}"));
-    }
 }
 
 /// Runs raw SQL on the PostgreSQL schema (to plant a divergence beneath the repositories).
