@@ -132,26 +132,17 @@ impl AnalysisRepository for SqliteAnalysisRepository {
 
     async fn delete(&self, id: &str) -> Result<bool> {
         let id = id.to_owned();
-        self.db
-            .write(move |conn| {
-                let deleted = conn
-                    .prepare_cached("DELETE FROM analysis_runs WHERE id = ?1")?
-                    .execute([id])?;
-                Ok(deleted > 0)
-            })
-            .await
+        let deleted = self.db.execute("DELETE FROM analysis_runs WHERE id = ?1", [id]).await?;
+        Ok(deleted > 0)
     }
 
     async fn delete_by_experiment(&self, experiment_id: &str) -> Result<bool> {
         let experiment_id = experiment_id.to_owned();
-        self.db
-            .write(move |conn| {
-                let deleted = conn
-                    .prepare_cached("DELETE FROM analysis_runs WHERE experiment_id = ?1")?
-                    .execute([experiment_id])?;
-                Ok(deleted > 0)
-            })
-            .await
+        let deleted = self
+            .db
+            .execute("DELETE FROM analysis_runs WHERE experiment_id = ?1", [experiment_id])
+            .await?;
+        Ok(deleted > 0)
     }
 
     async fn latest_completed_id(&self, experiment_id: &str) -> Result<Option<String>> {

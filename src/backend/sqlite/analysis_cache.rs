@@ -122,25 +122,22 @@ impl AnalysisCacheRepository for SqliteAnalysisCacheRepository {
 
     async fn delete(&self, analysis_id: &str, cache_key: &str) -> Result<bool> {
         let (analysis_id, cache_key) = (analysis_id.to_owned(), cache_key.to_owned());
-        self.db
-            .write(move |conn| {
-                let deleted = conn
-                    .prepare_cached("DELETE FROM analysis_cache WHERE analysis_id = ?1 AND cache_key = ?2")?
-                    .execute([analysis_id, cache_key])?;
-                Ok(deleted > 0)
-            })
-            .await
+        let deleted = self
+            .db
+            .execute(
+                "DELETE FROM analysis_cache WHERE analysis_id = ?1 AND cache_key = ?2",
+                [analysis_id, cache_key],
+            )
+            .await?;
+        Ok(deleted > 0)
     }
 
     async fn delete_all(&self, analysis_id: &str) -> Result<u64> {
         let analysis_id = analysis_id.to_owned();
-        self.db
-            .write(move |conn| {
-                let deleted = conn
-                    .prepare_cached("DELETE FROM analysis_cache WHERE analysis_id = ?1")?
-                    .execute([analysis_id])?;
-                Ok(deleted as u64)
-            })
-            .await
+        let deleted = self
+            .db
+            .execute("DELETE FROM analysis_cache WHERE analysis_id = ?1", [analysis_id])
+            .await?;
+        Ok(deleted)
     }
 }

@@ -96,25 +96,22 @@ impl ChartInsightRepository for SqliteChartInsightRepository {
 
     async fn delete(&self, simulation_id: &str, insight_type: &str) -> Result<bool> {
         let (simulation_id, insight_type) = (simulation_id.to_owned(), insight_type.to_owned());
-        self.db
-            .write(move |conn| {
-                let deleted = conn
-                    .prepare_cached("DELETE FROM chart_insights WHERE simulation_id = ?1 AND insight_type = ?2")?
-                    .execute([simulation_id, insight_type])?;
-                Ok(deleted > 0)
-            })
-            .await
+        let deleted = self
+            .db
+            .execute(
+                "DELETE FROM chart_insights WHERE simulation_id = ?1 AND insight_type = ?2",
+                [simulation_id, insight_type],
+            )
+            .await?;
+        Ok(deleted > 0)
     }
 
     async fn delete_by_simulation(&self, simulation_id: &str) -> Result<u64> {
         let simulation_id = simulation_id.to_owned();
-        self.db
-            .write(move |conn| {
-                let deleted = conn
-                    .prepare_cached("DELETE FROM chart_insights WHERE simulation_id = ?1")?
-                    .execute([simulation_id])?;
-                Ok(deleted as u64)
-            })
-            .await
+        let deleted = self
+            .db
+            .execute("DELETE FROM chart_insights WHERE simulation_id = ?1", [simulation_id])
+            .await?;
+        Ok(deleted)
     }
 }

@@ -235,14 +235,14 @@ impl ExperimentDocumentRepository for SqliteExperimentDocumentRepository {
 
     async fn delete(&self, experiment_id: &str, document_type: DocumentType) -> Result<bool> {
         let experiment_id = experiment_id.to_owned();
-        self.db
-            .write(move |conn| {
-                let deleted = conn
-                    .prepare_cached("DELETE FROM experiment_documents WHERE experiment_id = ?1 AND document_type = ?2")?
-                    .execute(params![experiment_id, document_type.as_str()])?;
-                Ok(deleted > 0)
-            })
-            .await
+        let deleted = self
+            .db
+            .execute(
+                "DELETE FROM experiment_documents WHERE experiment_id = ?1 AND document_type = ?2",
+                (experiment_id, document_type.as_str()),
+            )
+            .await?;
+        Ok(deleted > 0)
     }
 
     async fn existing_types(&self, experiment_id: &str) -> Result<Vec<DocumentType>> {

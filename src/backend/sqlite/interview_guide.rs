@@ -117,13 +117,10 @@ impl InterviewGuideRepository for SqliteInterviewGuideRepository {
 
     async fn delete(&self, experiment_id: &str) -> Result<bool> {
         let experiment_id = experiment_id.to_owned();
-        self.db
-            .write(move |conn| {
-                let deleted = conn
-                    .prepare_cached("DELETE FROM interview_guide WHERE experiment_id = ?1")?
-                    .execute([experiment_id])?;
-                Ok(deleted > 0)
-            })
-            .await
+        let deleted = self
+            .db
+            .execute("DELETE FROM interview_guide WHERE experiment_id = ?1", [experiment_id])
+            .await?;
+        Ok(deleted > 0)
     }
 }

@@ -338,6 +338,16 @@ impl SqliteDb {
         Ok(value)
     }
 
+    /// Runs one write statement (cached) in its own transaction and returns the number of rows
+    /// it touched; the SQLite twin of `PgDb::execute`.
+    pub(crate) async fn execute<P>(&self, sql: &'static str, params: P) -> Result<u64>
+    where
+        P: rusqlite::Params + Send + 'static,
+    {
+        self.write(move |conn| Ok(conn.prepare_cached(sql)?.execute(params)? as u64))
+            .await
+    }
+
     /// Runs `f` on a read-only connection (or on the writer for an in-memory database).
     pub(crate) async fn read<T, F>(&self, f: F) -> Result<T>
     where

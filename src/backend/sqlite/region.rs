@@ -119,13 +119,10 @@ impl RegionRepository for SqliteRegionRepository {
 
     async fn delete_by_simulation(&self, simulation_id: &str) -> Result<u64> {
         let simulation_id = simulation_id.to_owned();
-        self.db
-            .write(move |conn| {
-                let deleted = conn
-                    .prepare_cached("DELETE FROM region_analyses WHERE simulation_id = ?1")?
-                    .execute([simulation_id])?;
-                Ok(deleted as u64)
-            })
-            .await
+        let deleted = self
+            .db
+            .execute("DELETE FROM region_analyses WHERE simulation_id = ?1", [simulation_id])
+            .await?;
+        Ok(deleted)
     }
 }

@@ -150,13 +150,10 @@ impl ScorecardRepository for SqliteScorecardRepository {
 
     async fn delete(&self, id: &str) -> Result<bool> {
         let id = id.to_owned();
-        self.db
-            .write(move |conn| {
-                let deleted = conn
-                    .prepare_cached("DELETE FROM feature_scorecards WHERE id = ?1")?
-                    .execute([id])?;
-                Ok(deleted > 0)
-            })
-            .await
+        let deleted = self
+            .db
+            .execute("DELETE FROM feature_scorecards WHERE id = ?1", [id])
+            .await?;
+        Ok(deleted > 0)
     }
 }

@@ -122,13 +122,13 @@ impl SensitivityRepository for SqliteSensitivityRepository {
 
     async fn delete_by_simulation(&self, simulation_id: &str) -> Result<u64> {
         let simulation_id = simulation_id.to_owned();
-        self.db
-            .write(move |conn| {
-                let deleted = conn
-                    .prepare_cached("DELETE FROM sensitivity_results WHERE simulation_id = ?1")?
-                    .execute([simulation_id])?;
-                Ok(deleted as u64)
-            })
-            .await
+        let deleted = self
+            .db
+            .execute(
+                "DELETE FROM sensitivity_results WHERE simulation_id = ?1",
+                [simulation_id],
+            )
+            .await?;
+        Ok(deleted)
     }
 }

@@ -171,14 +171,11 @@ impl SimulationRepository for SqliteSimulationRepository {
 
     async fn delete(&self, id: &str) -> Result<bool> {
         let id = id.to_owned();
-        self.db
-            .write(move |conn| {
-                let deleted = conn
-                    .prepare_cached("DELETE FROM simulation_runs WHERE id = ?1")?
-                    .execute([id])?;
-                Ok(deleted > 0)
-            })
-            .await
+        let deleted = self
+            .db
+            .execute("DELETE FROM simulation_runs WHERE id = ?1", [id])
+            .await?;
+        Ok(deleted > 0)
     }
 
     async fn summary(&self, id: &str) -> Result<Option<SimulationSummary>> {

@@ -156,14 +156,11 @@ impl SynthOutcomeRepository for SqliteSynthOutcomeRepository {
 
     async fn delete_by_analysis(&self, analysis_id: &str) -> Result<u64> {
         let analysis_id = analysis_id.to_owned();
-        self.db
-            .write(move |conn| {
-                let deleted = conn
-                    .prepare_cached("DELETE FROM synth_outcomes WHERE analysis_id = ?1")?
-                    .execute([analysis_id])?;
-                Ok(deleted as u64)
-            })
-            .await
+        let deleted = self
+            .db
+            .execute("DELETE FROM synth_outcomes WHERE analysis_id = ?1", [analysis_id])
+            .await?;
+        Ok(deleted)
     }
 
     async fn get_by_synth(&self, analysis_id: &str, synth_id: &str) -> Result<Option<SynthOutcome>> {
