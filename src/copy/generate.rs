@@ -14,9 +14,6 @@ use std::path::{Path, PathBuf};
 use crate::backend::sqlite::legacy_writer::LegacyWriter;
 use crate::{Error, Result};
 
-/// The v15 layout as the legacy application created it.
-pub const LEGACY_V15_SQL: &str = include_str!("../../legacy/v15.sql");
-
 /// Oldest and newest legacy layout versions the copy reads.
 pub const LAYOUTS: std::ops::RangeInclusive<u8> = 10..=15;
 
@@ -177,94 +174,32 @@ impl GenerateReport {
     }
 }
 
-/// Version at which a table appeared (0: before v10).
-fn table_since(table: &str) -> u8 {
-    match table {
-        "explorations" | "scenario_nodes" => 13,
-        "experiment_documents" => 15,
-        _ => 0,
-    }
-}
-
-/// Columns added after their table existed: (version, table, column, the in-place ALTER).
-const ADDED_COLUMNS: [(u8, &str, &str, &str); 3] = [
-    (
-        10,
-        "experiments",
-        "status",
-        "ALTER TABLE experiments ADD COLUMN status TEXT NOT NULL DEFAULT 'active'",
-    ),
-    (
-        11,
-        "analysis_runs",
-        "scenario_id",
-        "ALTER TABLE analysis_runs ADD COLUMN scenario_id TEXT NOT NULL DEFAULT 'baseline'",
-    ),
-    (
-        14,
-        "scenario_nodes",
-        "short_action",
-        "ALTER TABLE scenario_nodes ADD COLUMN short_action TEXT",
-    ),
-];
-
-/// The statements that create a legacy file of `layout`, created at version `created`.
+/// The statements that create a legacy file of `layout`, created at version `created` (and,
+/// when older, upgraded in place the way the legacy application did): the layouts of
+/// [`crate::legacy`], the one source of truth for what legacy files look like.
 ///
 /// # Errors
 /// InvalidInput for a layout outside 10–15 or `created` outside 9..=layout.
 pub fn layout_statements(layout: u8, created: u8) -> Result<Vec<String>> {
-    if !LAYOUTS.contains(&layout) || !(9..=layout).contains(&created) {
-        return Err(Error::invalid_input(format!(
+    use crate::legacy::{LegacyLayout, LegacyVersion};
+    let version = |n: u8| LegacyVersion::ALL.into_iter().find(|v| v.number() == u32::from(n));
+    let refused = || {
+        Error::invalid_input(format!(
             "layout v{layout} created at v{created}: layouts are v10–v15, created at v9 up to the layout"
-        )));
+        ))
+    };
+    if !LAYOUTS.contains(&layout) || !(9..=layout).contains(&created) {
+        return Err(refused());
     }
-    let body: String = LEGACY_V15_SQL
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("--") && !l.trim_start().starts_with("PRAGMA"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let mut tables = Vec::new();
-    let mut indexes = Vec::new();
-    let mut born_at = std::collections::HashMap::new();
-    for statement in body.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-        if let Some(rest) = statement.strip_prefix("CREATE TABLE ") {
-            let name = rest.split_whitespace().next().unwrap_or_default();
-            let since = table_since(name);
-            if since > layout {
-                continue;
-            }
-            let born = since.max(created);
-            born_at.insert(name.to_owned(), born);
-            let kept: Vec<&str> = statement
-                .lines()
-                .filter(|line| {
-                    !ADDED_COLUMNS.iter().any(|(version, table, column, _)| {
-                        *table == name && *version > born && line.trim_start().starts_with(&format!("{column} "))
-                    })
-                })
-                .collect();
-            tables.push(kept.join("\n"));
-        } else if statement.starts_with("CREATE INDEX") {
-            let table = statement
-                .split(" ON ")
-                .nth(1)
-                .and_then(|t| t.split_whitespace().next())
-                .unwrap_or_default();
-            let Some(born) = born_at.get(table) else { continue };
-            if statement.contains("idx_experiments_status") && *born < 10 {
-                continue; // upgraded in place: the index may be missing, and here it is
-            }
-            indexes.push(statement.to_owned());
-        }
-    }
-    let mut statements = tables;
-    for (version, table, _, alter) in ADDED_COLUMNS {
-        if born_at.get(table).is_some_and(|born| *born < version) && version <= layout {
-            statements.push(alter.to_owned());
-        }
-    }
-    statements.extend(indexes);
-    Ok(statements)
+    let (Some(current), Some(born)) = (version(layout), version(created)) else {
+        return Err(refused());
+    };
+    let legacy = if born == current {
+        LegacyLayout::fresh(current)
+    } else {
+        LegacyLayout::upgraded(born, current)
+    };
+    Ok(vec![legacy.sql()?])
 }
 
 /// SplitMix64: small, fast, and the same everywhere.
@@ -1136,9 +1071,22 @@ mod tests {
         for layout in LAYOUTS {
             for created in 9..=layout {
                 let statements = layout_statements(layout, created).expect("layout");
-                let all = statements.join(";\n");
-                assert_eq!(all.contains("CREATE TABLE experiment_documents"), layout >= 15);
-                assert_eq!(all.contains("CREATE TABLE scenario_nodes"), layout >= 13);
+                let all: String = statements
+                    .join(";\n")
+                    .lines()
+                    .filter(|line| !line.trim_start().starts_with("--"))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                let creates = |table: &str| {
+                    all.contains(&format!("CREATE TABLE {table} "))
+                        || all.contains(&format!("CREATE TABLE IF NOT EXISTS {table} "))
+                };
+                assert_eq!(
+                    creates("experiment_documents"),
+                    layout >= 15,
+                    "v{layout} from v{created}"
+                );
+                assert_eq!(creates("scenario_nodes"), layout >= 13, "v{layout} from v{created}");
                 assert_eq!(all.contains("short_action"), layout >= 14);
                 assert_eq!(
                     all.contains("scenario_id TEXT NOT NULL DEFAULT 'baseline'"),

@@ -46,12 +46,13 @@ impl LegacyWriter {
             Connection::open(path).map_err(|e| Error::from(e).context(format!("cannot create {}", path.display())))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "OFF")?;
-        // As in the wild: foreign keys are not enforced on this connection.
-        conn.pragma_update(None, "foreign_keys", "OFF")?;
         for statement in statements {
             conn.execute_batch(statement)
                 .map_err(|e| Error::from(e).context(format!("layout statement failed: {statement}")))?;
         }
+        // As in the wild: foreign keys are not enforced on this connection (set after the
+        // layout, whose script switches them on as the legacy application did).
+        conn.pragma_update(None, "foreign_keys", "OFF")?;
         let mut writer = LegacyWriter {
             conn,
             columns: HashMap::new(),
