@@ -106,6 +106,17 @@ pub struct NewScorecard {
 }
 
 impl NewScorecard {
+    /// A copy both backends store identically (NUL refused, JSON numbers normalised).
+    pub(crate) fn checked(&self) -> crate::Result<Self> {
+        super::portable::text(&self.id, "scorecard id")?;
+        super::portable::opt_text(self.experiment_id.as_deref(), "experiment id")?;
+        Ok(NewScorecard {
+            data: super::portable::json(&self.data, "scorecard data")?,
+            created_at: self.created_at.map(super::truncate),
+            ..self.clone()
+        })
+    }
+
     /// A new unlinked scorecard with a generated id.
     pub fn new(data: Value) -> Self {
         NewScorecard {
@@ -163,6 +174,10 @@ impl NewSimulation {
     pub(crate) fn checked(&self) -> crate::Result<Self> {
         let mut new = self.clone();
         new.execution_time_seconds = super::portable::opt_finite(new.execution_time_seconds, "execution_time_seconds")?;
+        super::portable::text(&new.id, "simulation id")?;
+        super::portable::text(&new.scenario_id, "scenario id")?;
+        new.config = super::portable::json(&new.config, "simulation config")?;
+        new.aggregated_outcomes = super::portable::opt_json(new.aggregated_outcomes.as_ref(), "aggregated outcomes")?;
         new.started_at = new.started_at.map(super::truncate);
         new.completed_at = new.completed_at.map(super::truncate);
         Ok(new)
@@ -201,6 +216,8 @@ impl SimulationStatusUpdate {
         let mut update = self.clone();
         update.execution_time_seconds =
             super::portable::opt_finite(update.execution_time_seconds, "execution_time_seconds")?;
+        update.aggregated_outcomes =
+            super::portable::opt_json(update.aggregated_outcomes.as_ref(), "aggregated outcomes")?;
         update.completed_at = update.completed_at.map(super::truncate);
         Ok(update)
     }
@@ -267,6 +284,8 @@ impl NewRegionAnalysis {
         new.failed_rate = super::portable::finite(new.failed_rate, "failed_rate")?;
         new.success_rate = super::portable::finite(new.success_rate, "success_rate")?;
         new.failure_delta = super::portable::finite(new.failure_delta, "failure_delta")?;
+        super::portable::text(&new.rule_text, "rule text")?;
+        new.rules = super::portable::json(&new.rules, "region rules")?;
         Ok(new)
     }
 }
@@ -317,6 +336,9 @@ impl NewSensitivityResult {
     pub(crate) fn checked(&self) -> crate::Result<Self> {
         let mut new = self.clone();
         new.baseline_success = super::portable::finite(new.baseline_success, "baseline_success")?;
+        super::portable::text(&new.most_sensitive_dimension, "most sensitive dimension")?;
+        new.deltas_used = super::portable::json(&new.deltas_used, "deltas used")?;
+        new.dimensions = super::portable::json(&new.dimensions, "dimensions")?;
         new.analyzed_at = super::truncate(new.analyzed_at);
         new.created_at = new.created_at.map(super::truncate);
         Ok(new)

@@ -273,3 +273,32 @@ parity!(scorecard_legacy_duplicate_json_keys_keep_the_last, |db| {
     assert_eq!(fetched.created_at, ts("2025-01-01T00:00:00Z"));
     Ok(())
 });
+
+parity!(scorecard_and_simulation_json_edge_numbers_and_nul_behave_alike, |db| {
+    // Integral floats ≥ 1e16 and -0.0 inside JSON read back identically on both backends;
+    // a NUL character (PostgreSQL cannot store it) is refused on both.
+    let data = json!({"big": 1e16, "neg_zero": -0.0, "third": 1.0 / 3.0, "nested": [1e17, {"x": -0.0}]});
+    let card = db.scorecards().create(&NewScorecard::new(data)).await?;
+    let read = db.scorecards().get(&card.id).await?.expect("exists");
+    assert_eq!(read, card);
+    assert_eq!(read.data["big"].as_f64(), Some(1e16));
+    assert_eq!(read.data["neg_zero"].as_f64().map(f64::to_bits), Some(0.0f64.to_bits()));
+    let sim = db
+        .simulations()
+        .create(&NewSimulation::new(&card.id, "baseline", json!({"k": 1e20})))
+        .await?;
+    assert_eq!(db.simulations().get(&sim.id).await?.expect("exists").config, sim.config);
+    let err = db
+        .scorecards()
+        .create(&NewScorecard::new(json!({"t": "a\u{0}b"})))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    let err = db
+        .scorecards()
+        .update_data(&card.id, &json!({"t": "a\u{0}b"}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    Ok(())
+});

@@ -50,6 +50,7 @@ fn scorecard(row: &Row) -> Result<FeatureScorecard> {
 #[async_trait]
 impl ScorecardRepository for PgScorecardRepository {
     async fn create(&self, new: &NewScorecard) -> Result<FeatureScorecard> {
+        let new = &new.checked()?;
         let created_at = new.created_at.map(truncate).unwrap_or_else(now);
         let row = self
             .db
@@ -111,6 +112,7 @@ impl ScorecardRepository for PgScorecardRepository {
     }
 
     async fn update_data(&self, id: &str, data: &Value) -> Result<FeatureScorecard> {
+        let data = &crate::model::portable::json(data, "scorecard data")?;
         self.db
             .query_opt(
                 "UPDATE feature_scorecards SET data = $2, updated_at = $3 WHERE id = $1

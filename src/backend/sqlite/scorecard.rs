@@ -51,7 +51,7 @@ fn page_of(conn: &Connection, sql: &str, params: impl Params, page: PageRequest)
 #[async_trait]
 impl ScorecardRepository for SqliteScorecardRepository {
     async fn create(&self, new: &NewScorecard) -> Result<FeatureScorecard> {
-        let new = new.clone();
+        let new = new.checked()?;
         let created_at = new.created_at.map(truncate).unwrap_or_else(now);
         self.db
             .write(move |conn| {
@@ -132,7 +132,8 @@ impl ScorecardRepository for SqliteScorecardRepository {
     }
 
     async fn update_data(&self, id: &str, data: &Value) -> Result<FeatureScorecard> {
-        let (id, data, updated_at) = (id.to_owned(), json_param(data), now());
+        let data = crate::model::portable::json(data, "scorecard data")?;
+        let (id, data, updated_at) = (id.to_owned(), json_param(&data), now());
         self.db
             .write(move |conn| {
                 let mut stmt = conn.prepare_cached(
