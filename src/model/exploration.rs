@@ -106,6 +106,19 @@ pub struct NewExploration {
 }
 
 impl NewExploration {
+    /// A copy both backends store identically (NUL refused, JSON numbers normalised).
+    pub(crate) fn checked(&self) -> Result<Self> {
+        use super::portable;
+        portable::text(&self.id, "exploration id")?;
+        portable::text(&self.experiment_id, "experiment id")?;
+        portable::text(&self.baseline_analysis_id, "baseline analysis id")?;
+        Ok(NewExploration {
+            goal: portable::json(&self.goal, "goal")?,
+            config: portable::json(&self.config, "exploration config")?,
+            ..self.clone()
+        })
+    }
+
     /// A new exploration with a generated `expl_` id.
     pub fn new(
         experiment_id: impl Into<String>,
@@ -183,6 +196,30 @@ pub struct NewScenarioNode {
 }
 
 impl NewScenarioNode {
+    /// [`NewScenarioNode::validate`], then a copy both backends store identically (NUL
+    /// refused, JSON numbers normalised).
+    pub(crate) fn checked(&self) -> Result<Self> {
+        use super::portable;
+        self.validate()?;
+        portable::text(&self.id, "node id")?;
+        portable::text(&self.exploration_id, "exploration id")?;
+        portable::opt_text(self.parent_id.as_deref(), "parent id")?;
+        for (value, what) in [
+            (&self.action_applied, "action applied"),
+            (&self.action_category, "action category"),
+            (&self.rationale, "rationale"),
+            (&self.short_action, "short action"),
+        ] {
+            portable::opt_text(value.as_deref(), what)?;
+        }
+        Ok(NewScenarioNode {
+            scorecard_params: portable::json(&self.scorecard_params, "scorecard params")?,
+            simulation_results: portable::opt_json(self.simulation_results.as_ref(), "simulation results")?,
+            execution_time_seconds: portable::opt_finite(self.execution_time_seconds, "execution_time_seconds")?,
+            ..self.clone()
+        })
+    }
+
     /// An active node with a generated `node_` id, no action and no results.
     pub fn new(
         exploration_id: impl Into<String>,
@@ -238,6 +275,26 @@ pub struct ScenarioNodeChanges {
 }
 
 impl ScenarioNodeChanges {
+    /// [`ScenarioNodeChanges::validate`], then a copy both backends store identically.
+    pub(crate) fn checked(&self) -> Result<Self> {
+        use super::portable;
+        self.validate()?;
+        for (value, what) in [
+            (&self.action_applied, "action applied"),
+            (&self.action_category, "action category"),
+            (&self.rationale, "rationale"),
+            (&self.short_action, "short action"),
+        ] {
+            portable::opt_text(value.as_deref(), what)?;
+        }
+        Ok(ScenarioNodeChanges {
+            scorecard_params: portable::opt_json(self.scorecard_params.as_ref(), "scorecard params")?,
+            simulation_results: portable::opt_json(self.simulation_results.as_ref(), "simulation results")?,
+            execution_time_seconds: portable::opt_finite(self.execution_time_seconds, "execution_time_seconds")?,
+            ..self.clone()
+        })
+    }
+
     /// Refuses non-finite numbers (ranges are the database's CHECK constraints).
     ///
     /// # Errors
@@ -245,14 +302,6 @@ impl ScenarioNodeChanges {
     pub fn validate(&self) -> Result<()> {
         finite("execution_time_seconds", self.execution_time_seconds)
     }
-}
-
-/// Validates a simulation wall time given on its own.
-///
-/// # Errors
-/// InvalidInput when it is NaN or infinite.
-pub(crate) fn validate_execution_time(seconds: f64) -> Result<()> {
-    finite("execution_time_seconds", Some(seconds))
 }
 
 /// Every [`NodeStatus`] in declaration order with its count from `counted` (0 when absent).

@@ -90,6 +90,17 @@ pub struct NewResearchExecution {
 }
 
 impl NewResearchExecution {
+    /// A copy both backends store identically (a NUL character is refused on both).
+    pub(crate) fn checked(&self) -> crate::Result<Self> {
+        use super::portable;
+        portable::text(&self.exec_id, "execution id")?;
+        portable::opt_text(self.experiment_id.as_deref(), "experiment id")?;
+        portable::text(&self.topic_name, "topic name")?;
+        portable::opt_text(self.model.as_deref(), "model")?;
+        portable::opt_text(self.additional_context.as_deref(), "additional context")?;
+        Ok(self.clone())
+    }
+
     /// A pending batch with a generated id and the legacy defaults (`gpt-4o-mini`, 6 turns).
     pub fn new(topic_name: impl Into<String>, synth_count: i64) -> Self {
         NewResearchExecution {
@@ -166,6 +177,24 @@ pub struct NewTranscript {
 }
 
 impl NewTranscript {
+    /// A copy both backends store identically (NUL refused, JSON numbers normalised).
+    pub(crate) fn checked(&self) -> crate::Result<Self> {
+        use super::portable;
+        for (value, what) in [
+            (&self.id, "transcript id"),
+            (&self.exec_id, "execution id"),
+            (&self.synth_id, "synth id"),
+            (&self.synth_name, "synth name"),
+            (&self.status, "transcript status"),
+        ] {
+            portable::text(value, what)?;
+        }
+        Ok(NewTranscript {
+            messages: portable::opt_json(self.messages.as_ref(), "messages")?,
+            ..self.clone()
+        })
+    }
+
     /// A pending transcript with a generated id, no turns and no messages.
     pub fn new(exec_id: impl Into<String>, synth_id: impl Into<String>, synth_name: impl Into<String>) -> Self {
         NewTranscript {

@@ -684,3 +684,21 @@ parity!(research_sqlite_writes_legacy_readable_text, |db| {
     }
     Ok(())
 });
+
+parity!(research_nul_is_refused_and_json_numbers_read_back_alike, |db| {
+    let mut bad = execution("ex_bad", None, "2025-01-01 00:00:00");
+    bad.topic_name = "topic\u{0}".into();
+    let err = db.research().create_execution(&bad).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert!(db.research().get_execution("ex_bad").await?.is_none());
+    db.research()
+        .create_execution(&execution("ex_1", None, "2025-01-01 00:00:00"))
+        .await?;
+    let mut new = transcript("tr_1", "ex_1", "s1", "Ana", Some(2));
+    new.messages = Some(json!([{"role": "user", "score": -0.0, "big": 1e16, "third": 1.0 / 3.0}]));
+    let stored = db.research().upsert_transcript(&new).await?;
+    let read = db.research().get_transcript("ex_1", "s1").await?.expect("exists");
+    assert_eq!(read, stored);
+    assert_eq!(read.messages.as_ref().map(|m| m[0]["big"].as_f64()), Some(Some(1e16)));
+    Ok(())
+});

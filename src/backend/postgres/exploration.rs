@@ -6,9 +6,10 @@ use tokio_postgres::Row;
 
 use super::PgDb;
 use super::row::{enumerated, get, json, opt_json, opt_timestamp, timestamp};
+use crate::model::portable;
 use crate::model::{
     Exploration, ExplorationChanges, NewExploration, NewScenarioNode, NodeStatus, ScenarioNode, ScenarioNodeChanges,
-    node_status_counts, now, truncate, validate_execution_time,
+    node_status_counts, now, truncate,
 };
 use crate::repo::ExplorationRepository;
 use crate::{Error, Result};
@@ -100,6 +101,7 @@ fn node_updated(id: &str, row: Option<Row>) -> Result<ScenarioNode> {
 #[async_trait]
 impl ExplorationRepository for PgExplorationRepository {
     async fn create(&self, new: &NewExploration) -> Result<Exploration> {
+        let new = &new.checked()?;
         let started_at = new.started_at.map(truncate).unwrap_or_else(now);
         let row = self
             .db
@@ -186,7 +188,7 @@ impl ExplorationRepository for PgExplorationRepository {
     }
 
     async fn create_node(&self, new: &NewScenarioNode) -> Result<ScenarioNode> {
-        new.validate()?;
+        let new = &new.checked()?;
         let created_at = new.created_at.map(truncate).unwrap_or_else(now);
         let row = self
             .db
@@ -230,7 +232,7 @@ impl ExplorationRepository for PgExplorationRepository {
     }
 
     async fn update_node(&self, id: &str, changes: &ScenarioNodeChanges) -> Result<ScenarioNode> {
-        changes.validate()?;
+        let changes = &changes.checked()?;
         let status = changes.node_status.map(|s| s.as_str());
         let row = self
             .db
@@ -284,7 +286,8 @@ impl ExplorationRepository for PgExplorationRepository {
         results: &Value,
         execution_time_seconds: f64,
     ) -> Result<ScenarioNode> {
-        validate_execution_time(execution_time_seconds)?;
+        let execution_time_seconds = portable::finite(execution_time_seconds, "execution_time_seconds")?;
+        let results = &portable::json(results, "simulation results")?;
         let row = self
             .db
             .query_opt(

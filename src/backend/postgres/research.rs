@@ -153,6 +153,7 @@ impl ResearchRepository for PgResearchRepository {
     }
 
     async fn create_execution(&self, new: &NewResearchExecution) -> Result<ResearchExecution> {
+        let new = &new.checked()?;
         let started_at = new.started_at.map(truncate).unwrap_or_else(now);
         let row = self
             .db
@@ -275,6 +276,7 @@ impl ResearchRepository for PgResearchRepository {
     }
 
     async fn upsert_transcript(&self, new: &NewTranscript) -> Result<Transcript> {
+        let new = &new.checked()?;
         let written_at = new.timestamp.map(truncate).unwrap_or_else(now);
         let row = self
             .db

@@ -9,9 +9,10 @@ use super::row::{
     enumerated, int, json, json_param, opt_float, opt_json, opt_json_param, opt_string, opt_timestamp, opt_ts_param,
     string, timestamp, ts_param,
 };
+use crate::model::portable;
 use crate::model::{
     Exploration, ExplorationChanges, NewExploration, NewScenarioNode, NodeStatus, ScenarioNode, ScenarioNodeChanges,
-    now, truncate, validate_execution_time,
+    now, truncate,
 };
 use crate::repo::ExplorationRepository;
 use crate::{Error, Result};
@@ -107,7 +108,7 @@ fn node_updated(id: &str, row: Option<&Row<'_>>) -> Result<ScenarioNode> {
 #[async_trait]
 impl ExplorationRepository for SqliteExplorationRepository {
     async fn create(&self, new: &NewExploration) -> Result<Exploration> {
-        let new = new.clone();
+        let new = new.checked()?;
         let started_at = new.started_at.map(truncate).unwrap_or_else(now);
         self.db
             .write(move |conn| {
@@ -203,8 +204,7 @@ impl ExplorationRepository for SqliteExplorationRepository {
     }
 
     async fn create_node(&self, new: &NewScenarioNode) -> Result<ScenarioNode> {
-        new.validate()?;
-        let new = new.clone();
+        let new = new.checked()?;
         let created_at = new.created_at.map(truncate).unwrap_or_else(now);
         self.db
             .write(move |conn| {
@@ -253,8 +253,7 @@ impl ExplorationRepository for SqliteExplorationRepository {
     }
 
     async fn update_node(&self, id: &str, changes: &ScenarioNodeChanges) -> Result<ScenarioNode> {
-        changes.validate()?;
-        let (id, changes) = (id.to_owned(), changes.clone());
+        let (id, changes) = (id.to_owned(), changes.checked()?);
         self.db
             .write(move |conn| {
                 let mut stmt = conn.prepare_cached(concat!(
@@ -306,8 +305,9 @@ impl ExplorationRepository for SqliteExplorationRepository {
         results: &Value,
         execution_time_seconds: f64,
     ) -> Result<ScenarioNode> {
-        validate_execution_time(execution_time_seconds)?;
-        let (id, results) = (id.to_owned(), json_param(results));
+        let execution_time_seconds = portable::finite(execution_time_seconds, "execution_time_seconds")?;
+        let results = portable::json(results, "simulation results")?;
+        let (id, results) = (id.to_owned(), json_param(&results));
         self.db
             .write(move |conn| {
                 let mut stmt = conn.prepare_cached(concat!(

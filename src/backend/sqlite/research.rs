@@ -186,7 +186,7 @@ impl ResearchRepository for SqliteResearchRepository {
     }
 
     async fn create_execution(&self, new: &NewResearchExecution) -> Result<ResearchExecution> {
-        let new = new.clone();
+        let new = new.checked()?;
         let started_at = new.started_at.map(truncate).unwrap_or_else(now);
         self.db
             .write(move |conn| {
@@ -320,7 +320,7 @@ impl ResearchRepository for SqliteResearchRepository {
     }
 
     async fn upsert_transcript(&self, new: &NewTranscript) -> Result<Transcript> {
-        let new = new.clone();
+        let new = new.checked()?;
         let written_at = new.timestamp.map(truncate).unwrap_or_else(now);
         self.db
             .write(move |conn| {
