@@ -295,6 +295,43 @@ pub struct DataFilter {
     pub condition: DataCondition,
 }
 
+/// What a [`DataCondition`] asks of the JSON value, in the terms both backends translate to SQL.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Comparison<'a> {
+    /// A JSON string equal to this text.
+    Text(&'a str),
+    /// The JSON literal `true` or `false`.
+    Bool(bool),
+    /// The JSON literal `null`.
+    Null,
+    /// A JSON number compared (as a double) with `op` (`=`, `>=`, `>`, `<=`, `<`) to the bound.
+    Number(&'static str, f64),
+}
+
+impl DataCondition {
+    /// The comparison this condition makes; one classification shared by both backends.
+    ///
+    /// # Errors
+    /// InvalidInput for a non-scalar equality value or a number that is not a double.
+    pub(crate) fn comparison(&self) -> crate::Result<Comparison<'_>> {
+        Ok(match self {
+            DataCondition::Eq(Value::String(text)) => Comparison::Text(text),
+            DataCondition::Eq(Value::Bool(b)) => Comparison::Bool(*b),
+            DataCondition::Eq(Value::Null) => Comparison::Null,
+            DataCondition::Eq(Value::Number(n)) => Comparison::Number(
+                "=",
+                n.as_f64()
+                    .ok_or_else(|| crate::Error::invalid_input(format!("data filter value {n} is not a number")))?,
+            ),
+            DataCondition::Eq(_) => return Err(crate::Error::invalid_input("data filters compare scalars only")),
+            DataCondition::Gte(n) => Comparison::Number(">=", *n),
+            DataCondition::Gt(n) => Comparison::Number(">", *n),
+            DataCondition::Lte(n) => Comparison::Number("<=", *n),
+            DataCondition::Lt(n) => Comparison::Number("<", *n),
+        })
+    }
+}
+
 impl DataFilter {
     /// Parses `path OP value`, e.g. `demografia.idade >= 30` or `demografia.sexo = "feminino"`.
     /// OP is one of `=`, `>=`, `>`, `<=`, `<`; the value of `=` is JSON (a bare word is taken

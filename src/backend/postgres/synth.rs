@@ -1,18 +1,17 @@
 //! [`SynthRepository`] over PostgreSQL.
 
 use async_trait::async_trait;
-use serde_json::Value;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use super::row::{get, opt_json, timestamp};
 use super::{Param, PgDb};
+use crate::Result;
+use crate::model::Comparison;
 use crate::model::{
-    DataCondition, NewSynth, Page, PageRequest, SortDirection, Synth, SynthSearch, SynthSort, SynthSortColumn, now,
-    truncate,
+    NewSynth, Page, PageRequest, SortDirection, Synth, SynthSearch, SynthSort, SynthSortColumn, now, truncate,
 };
 use crate::repo::SynthRepository;
-use crate::{Error, Result};
 
 const TABLE: &str = "synths";
 
@@ -88,44 +87,23 @@ fn where_clause(search: &SynthSearch, params: &mut Params) -> Result<String> {
     for filter in &search.data {
         let path = params.push(filter.path.segments().to_vec());
         let value = format!("(data #> {path}::text[])");
-        let (op, bound) = match &filter.condition {
-            DataCondition::Eq(Value::String(text)) => {
-                let text = params.push(text.clone());
-                conditions.push(format!(
-                    "(jsonb_typeof({value}) = 'string' AND (data #>> {path}::text[]) = {text}::text COLLATE \"C\")"
-                ));
-                continue;
+        let condition = match filter.condition.comparison()? {
+            Comparison::Text(text) => {
+                let text = params.push(text.to_owned());
+                format!("(jsonb_typeof({value}) = 'string' AND (data #>> {path}::text[]) = {text}::text COLLATE \"C\")")
             }
-            DataCondition::Eq(Value::Bool(true)) => {
-                conditions.push(format!("{value} = 'true'::jsonb"));
-                continue;
+            Comparison::Bool(true) => format!("{value} = 'true'::jsonb"),
+            Comparison::Bool(false) => format!("{value} = 'false'::jsonb"),
+            Comparison::Null => format!("jsonb_typeof({value}) = 'null'"),
+            // CASE guards the cast: a string, boolean or object there is no match, not an error.
+            Comparison::Number(op, bound) => {
+                let bound = params.push(bound);
+                format!(
+                    "(CASE WHEN jsonb_typeof({value}) = 'number' THEN {value}::float8 {op} {bound}::float8 ELSE false END)"
+                )
             }
-            DataCondition::Eq(Value::Bool(false)) => {
-                conditions.push(format!("{value} = 'false'::jsonb"));
-                continue;
-            }
-            DataCondition::Eq(Value::Null) => {
-                conditions.push(format!("jsonb_typeof({value}) = 'null'"));
-                continue;
-            }
-            DataCondition::Eq(Value::Number(n)) => (
-                "=",
-                n.as_f64()
-                    .ok_or_else(|| Error::invalid_input(format!("data filter value {n} is not a number")))?,
-            ),
-            DataCondition::Eq(_) => {
-                return Err(Error::invalid_input("data filters compare scalars only"));
-            }
-            DataCondition::Gte(n) => (">=", *n),
-            DataCondition::Gt(n) => (">", *n),
-            DataCondition::Lte(n) => ("<=", *n),
-            DataCondition::Lt(n) => ("<", *n),
         };
-        // CASE guards the cast: a string, boolean or object there is no match, not an error.
-        let bound = params.push(bound);
-        conditions.push(format!(
-            "(CASE WHEN jsonb_typeof({value}) = 'number' THEN {value}::float8 {op} {bound}::float8 ELSE false END)"
-        ));
+        conditions.push(condition);
     }
     Ok(if conditions.is_empty() {
         "TRUE".to_owned()

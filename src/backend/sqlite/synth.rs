@@ -2,13 +2,12 @@
 
 use async_trait::async_trait;
 use rusqlite::{Row, params, params_from_iter};
-use serde_json::Value;
 
 use super::SqliteDb;
 use super::row::{Params, int, opt_json, opt_json_param, opt_string, string, timestamp, ts_param};
+use crate::model::Comparison;
 use crate::model::{
-    DataCondition, NewSynth, Page, PageRequest, SortDirection, Synth, SynthSearch, SynthSort, SynthSortColumn, now,
-    truncate,
+    NewSynth, Page, PageRequest, SortDirection, Synth, SynthSearch, SynthSort, SynthSortColumn, now, truncate,
 };
 use crate::repo::SynthRepository;
 use crate::{Error, Result};
@@ -71,41 +70,20 @@ fn where_clause(search: &SynthSearch, params: &mut Params) -> Result<String> {
         let path = params.push(filter.path.to_sqlite_path());
         let is_number = format!("json_type(data, {path}) IN ('integer', 'real')");
         let number = format!("CAST(json_extract(data, {path}) AS REAL)");
-        let (op, bound) = match &filter.condition {
-            DataCondition::Eq(Value::String(text)) => {
-                let text = params.push(text.clone());
-                conditions.push(format!(
-                    "(json_type(data, {path}) = 'text' AND json_extract(data, {path}) = {text})"
-                ));
-                continue;
+        let condition = match filter.condition.comparison()? {
+            Comparison::Text(text) => {
+                let text = params.push(text.to_owned());
+                format!("(json_type(data, {path}) = 'text' AND json_extract(data, {path}) = {text})")
             }
-            DataCondition::Eq(Value::Bool(true)) => {
-                conditions.push(format!("json_type(data, {path}) = 'true'"));
-                continue;
+            Comparison::Bool(true) => format!("json_type(data, {path}) = 'true'"),
+            Comparison::Bool(false) => format!("json_type(data, {path}) = 'false'"),
+            Comparison::Null => format!("json_type(data, {path}) = 'null'"),
+            Comparison::Number(op, bound) => {
+                let bound = params.push(bound);
+                format!("({is_number} AND {number} {op} {bound})")
             }
-            DataCondition::Eq(Value::Bool(false)) => {
-                conditions.push(format!("json_type(data, {path}) = 'false'"));
-                continue;
-            }
-            DataCondition::Eq(Value::Null) => {
-                conditions.push(format!("json_type(data, {path}) = 'null'"));
-                continue;
-            }
-            DataCondition::Eq(Value::Number(n)) => (
-                "=",
-                n.as_f64()
-                    .ok_or_else(|| Error::invalid_input(format!("data filter value {n} is not a number")))?,
-            ),
-            DataCondition::Eq(_) => {
-                return Err(Error::invalid_input("data filters compare scalars only"));
-            }
-            DataCondition::Gte(n) => (">=", *n),
-            DataCondition::Gt(n) => (">", *n),
-            DataCondition::Lte(n) => ("<=", *n),
-            DataCondition::Lt(n) => ("<", *n),
         };
-        let bound = params.push(bound);
-        conditions.push(format!("({is_number} AND {number} {op} {bound})"));
+        conditions.push(condition);
     }
     Ok(if conditions.is_empty() {
         "TRUE".to_owned()
