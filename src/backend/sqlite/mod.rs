@@ -173,10 +173,27 @@ fn open(config: &SqliteConfig, read_only: bool) -> Result<Connection> {
     );
     conn.pragma_update(None, "foreign_keys", "ON")?;
     if !read_only && matches!(config.location, SqliteLocation::File(_)) {
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        switch_to_wal(&conn, config.busy_timeout)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
     }
     Ok(conn)
+}
+
+/// `PRAGMA journal_mode=WAL`, retried while another connection holds the lock: SQLite does not
+/// call the busy handler for this change (two processes creating the same new file race here).
+fn switch_to_wal(conn: &Connection, busy_timeout: std::time::Duration) -> Result<()> {
+    let started = std::time::Instant::now();
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Ok(()) => return Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && started.elapsed() < busy_timeout =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(err) => return Err(Error::from(err).context("cannot switch the SQLite database to WAL")),
+        }
+    }
 }
 
 impl SqliteDb {
