@@ -253,18 +253,11 @@ impl PostgresConfig {
     pub fn with_dbname(&self, dbname: &str) -> PostgresConfig {
         let mut copy = self.clone();
         copy.driver.dbname(dbname);
-        let (base, query) = match self.redacted.split_once('?') {
-            Some((base, query)) => (base, Some(query)),
-            None => (self.redacted.as_str(), None),
-        };
-        let base = match base.rfind('/') {
-            Some(slash) if slash > base.find("://").map_or(0, |p| p + 2) => &base[..slash],
-            _ => base,
-        };
-        copy.redacted = match query {
-            Some(query) => format!("{base}/{dbname}?{query}"),
-            None => format!("{base}/{dbname}"),
-        };
+        // The printable form is itself a parsed (and redacted) URL: change its path only.
+        if let Ok(mut shown) = url::Url::parse(&self.redacted) {
+            shown.set_path(&format!("/{}", percent_encode(dbname)));
+            copy.redacted = shown.to_string();
+        }
         copy
     }
 }
@@ -438,14 +431,64 @@ pub const ENV_VARIABLES: &[(&str, &str)] = &[
     ("SYNTHLAB_SLOW_CALL_MS", "slow_call_ms"),
 ];
 
+/// The allowed range of every numeric option, by URL option name (environment variables use
+/// the range of the option they stand for, see [`ENV_VARIABLES`]). Numbers are bounded when
+/// parsed, so a huge value is a configuration error instead of an overflow or a huge
+/// allocation later on.
+pub const NUMBER_RANGES: &[(&str, u64, u64)] = &[
+    ("pool_max_size", 1, 10_000),
+    ("pool_timeout", 0, 86_400),
+    ("pool_create_timeout", 0, 86_400),
+    ("pool_recycle_timeout", 0, 86_400),
+    ("pool_verify_after_ms", 0, 86_400_000),
+    ("connect_timeout", 0, 86_400),
+    ("slow_call_ms", 0, 86_400_000),
+    ("busy_timeout_ms", 0, 86_400_000),
+    ("max_readers", 0, 256),
+    ("keepalives", 0, 1),
+    ("keepalives_idle", 0, 86_400),
+    ("keepalives_interval", 0, 86_400),
+    ("keepalives_retries", 0, 1_000),
+    ("tcp_user_timeout", 0, 86_400_000),
+    ("port", 1, 65_535),
+    ("shadow_budget_ms", 0, 86_400_000),
+];
+
+/// `value` as a whole number within the range [`NUMBER_RANGES`] gives `option`; `what` names
+/// the setting in the error (an option or an environment variable).
+pub(crate) fn bounded_number(option: &str, what: &str, value: &str) -> std::result::Result<u64, String> {
+    let (min, max) = NUMBER_RANGES
+        .iter()
+        .find(|(name, _, _)| *name == option)
+        .map_or((0, u64::MAX), |(_, min, max)| (*min, *max));
+    match value.trim().parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{what} must be a whole number from {min} to {max}, got '{}'",
+            shorten_value(value)
+        )),
+    }
+}
+
+/// A value as quoted in an error: at most 40 characters.
+fn shorten_value(value: &str) -> String {
+    let mut out: String = value.chars().take(40).collect();
+    if out.len() < value.len() {
+        out.push('…');
+    }
+    out
+}
+
 fn env_number(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Result<Option<u64>> {
+    let option = ENV_VARIABLES
+        .iter()
+        .find(|(var, _)| *var == name)
+        .map_or(name, |(_, option)| option);
     match env(name) {
         None => Ok(None),
-        Some(value) => value.trim().parse::<u64>().map(Some).map_err(|_| {
-            Error::config(format!(
-                "environment variable {name} must be a whole number, got '{value}'"
-            ))
-        }),
+        Some(value) => bounded_number(option, &format!("environment variable {name}"), &value)
+            .map(Some)
+            .map_err(Error::config),
     }
 }
 
@@ -519,6 +562,19 @@ fn parse_postgres(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Dat
     if url.host_str().is_none_or(str::is_empty) {
         return Err(config_error(raw, "a PostgreSQL URL needs a host"));
     }
+    // An `@` after the host, or a fragment, is a password with an unencoded `/`, `?` or `#`
+    // far more often than a database name: refuse instead of connecting somewhere unintended.
+    let no_userinfo = url.username().is_empty() && url.password().is_none();
+    let at_in_query = url
+        .query_pairs()
+        .any(|(k, v)| k.contains('@') || (v.contains('@') && no_userinfo && k != "password" && k != "user"));
+    if url.path().contains('@') || url.fragment().is_some() || at_in_query {
+        return Err(config_error(
+            raw,
+            "an '@' after the host or a '#' in the URL: percent-encode '/', '?', '#' and '@' \
+             in the user name and password (%2F, %3F, %23, %40)",
+        ));
+    }
     let env_recycling = match env("SYNTHLAB_POOL_RECYCLING") {
         None => None,
         Some(value) => Some(PoolRecycling::parse(value.trim()).ok_or_else(|| {
@@ -575,7 +631,12 @@ fn parse_postgres(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Dat
             "sslrootcert" => tls.root_cert = Some(PathBuf::from(value)),
             "sslcert" => tls.client_cert = Some(PathBuf::from(value)),
             "sslkey" => tls.client_key = Some(PathBuf::from(value)),
-            known if DRIVER_OPTIONS.contains(&known) => driver_query.push((key, value)),
+            known if DRIVER_OPTIONS.contains(&known) => {
+                if NUMBER_RANGES.iter().any(|(name, _, _)| *name == known) {
+                    parse_number(raw, &key, &value)?;
+                }
+                driver_query.push((key, value));
+            }
             _ => {
                 return Err(config_error(
                     raw,
@@ -583,9 +644,6 @@ fn parse_postgres(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Dat
                 ));
             }
         }
-    }
-    if pool_max_size == 0 {
-        return Err(config_error(raw, "pool_max_size must be at least 1"));
     }
     if matches!(tls.mode, SslMode::VerifyCa | SslMode::VerifyFull) && tls.root_cert.is_none() {
         return Err(config_error(
@@ -632,7 +690,7 @@ fn parse_postgres(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Dat
         pool_verify_after,
         tls,
         slow_call,
-        redacted: redact_url(raw),
+        redacted: printable_url(&url),
     }))
 }
 
@@ -657,37 +715,74 @@ fn parse_query(query: &str) -> Vec<(String, String)> {
 }
 
 fn parse_number(raw: &str, key: &str, value: &str) -> Result<u64> {
-    value
-        .parse::<u64>()
-        .map_err(|_| config_error(raw, format!("option '{key}' must be a whole number, got '{value}'")))
+    bounded_number(key, &format!("option '{key}'"), value).map_err(|why| config_error(raw, why))
 }
 
-/// Replaces the password of a URL (in the user-info part and in a `password=` query
-/// parameter) with `***`. Works on malformed URLs too, so errors can quote what was given.
+/// Whether a percent-encoded query key means `password` (any case, any encoding).
+fn is_password_key(key: &str) -> bool {
+    url::form_urlencoded::parse(key.as_bytes())
+        .next()
+        .is_some_and(|(k, _)| k.eq_ignore_ascii_case("password"))
+}
+
+/// The query with the value of every `password` parameter replaced by `***`; other pairs are
+/// kept as written.
+fn redact_query(query: &str) -> String {
+    query.split('&').map(redact_pair).collect::<Vec<_>>().join("&")
+}
+
+/// One `key=value` pair, its value replaced by `***` when the key means `password`.
+fn redact_pair(pair: &str) -> String {
+    match pair.split_once('=') {
+        Some((k, _)) if is_password_key(k) => format!("{k}={SECRET}"),
+        None if is_password_key(pair) => format!("{pair}={SECRET}"),
+        _ => pair.to_owned(),
+    }
+}
+
+/// The printable form of a parsed URL: its password and every `password` parameter replaced
+/// by `***`, no fragment. Built from the parsed URL, so it shows exactly what the program
+/// understood (and so never a part of a password that the parser took for something else).
+fn printable_url(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    if shown.password().is_some() {
+        let _ = shown.set_password(Some(SECRET));
+    }
+    if let Some(query) = url.query() {
+        shown.set_query(Some(&redact_query(query)));
+    }
+    shown.set_fragment(None);
+    shown.to_string()
+}
+
+/// Hides the secrets of a URL given as text, for errors about URLs that may not parse: the
+/// value of every `password` parameter (raw or percent-encoded key, wherever a `?` or `&`
+/// starts one), then everything between `://` and the last `@` (where a password with an
+/// unencoded `/`, `?` or `#` may hide).
 pub fn redact_url(raw: &str) -> String {
-    let mut out = raw.to_owned();
-    if let Some(scheme_end) = out.find("://") {
-        let authority_start = scheme_end + 3;
-        let authority_end = out[authority_start..]
-            .find(['/', '?', '#'])
-            .map_or(out.len(), |i| authority_start + i);
-        if let Some(at) = out[authority_start..authority_end].rfind('@') {
-            let userinfo_end = authority_start + at;
-            if let Some(colon) = out[authority_start..userinfo_end].find(':') {
-                out.replace_range(authority_start + colon + 1..userinfo_end, SECRET);
-            }
+    let mut out = String::with_capacity(raw.len());
+    let mut copied = 0;
+    for (at, _) in raw.match_indices(['?', '&']) {
+        if at < copied {
+            continue;
+        }
+        let pair = &raw[at + 1..];
+        let pair = &pair[..pair.find(['&', '#']).unwrap_or(pair.len())];
+        if let Some((key, _)) = pair.split_once('=')
+            && is_password_key(key)
+        {
+            let value_start = at + 1 + key.len() + 1;
+            out.push_str(&raw[copied..value_start]);
+            out.push_str(SECRET);
+            copied = at + 1 + pair.len();
         }
     }
-    if let Some(query_start) = out.find('?') {
-        let (base, query) = out.split_at(query_start + 1);
-        let redacted: Vec<String> = query
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}={SECRET}"),
-                _ => pair.to_owned(),
-            })
-            .collect();
-        out = format!("{base}{}", redacted.join("&"));
+    out.push_str(&raw[copied..]);
+    if let Some(scheme_end) = out.find("://") {
+        let authority_start = scheme_end + 3;
+        if let Some(at) = out[authority_start..].rfind('@') {
+            out.replace_range(authority_start..authority_start + at, SECRET);
+        }
     }
     out
 }
@@ -903,6 +998,192 @@ mod tests {
                 DatabaseConfig::parse_with_env(&format!("postgres://u:hunter2@h/db?{bad}"), &none).expect_err(bad);
             assert_eq!(err.kind(), crate::ErrorKind::Config, "{bad}");
             assert!(!err.to_string().contains("hunter2"), "{err}");
+        }
+    }
+
+    #[test]
+    fn numbers_out_of_range_are_config_errors_naming_the_range() {
+        let none = |_: &str| None;
+        for (url, range) in [
+            ("postgres://h/db?pool_max_size=18446744073709551615", "from 1 to 10000"),
+            ("postgres://h/db?pool_max_size=18446744073709551616", "from 1 to 10000"),
+            ("postgres://h/db?pool_max_size=100000000000", "from 1 to 10000"),
+            ("postgres://h/db?pool_max_size=0", "from 1 to 10000"),
+            ("postgres://h/db?pool_timeout=18446744073709551615", "from 0 to 86400"),
+            ("postgres://h/db?connect_timeout=99999999999", "from 0 to 86400"),
+            ("postgres://h/db?keepalives_idle=99999999999", "from 0 to 86400"),
+            ("postgres://h/db?port=70000", "from 1 to 65535"),
+            ("sqlite://a.db?max_readers=18446744073709551615", "from 0 to 256"),
+            (
+                "sqlite://a.db?busy_timeout_ms=18446744073709551615",
+                "from 0 to 86400000",
+            ),
+            ("sqlite://a.db?slow_call_ms=-1", "from 0 to 86400000"),
+        ] {
+            let err = DatabaseConfig::parse_with_env(url, &none).expect_err(url);
+            assert_eq!(err.kind(), crate::ErrorKind::Config, "{url}");
+            assert!(err.to_string().contains(range), "{url}: {err}");
+        }
+        for (var, value) in [
+            ("SYNTHLAB_POOL_MAX_SIZE", "100000000000"),
+            ("SYNTHLAB_SQLITE_MAX_READERS", "18446744073709551615"),
+            ("SYNTHLAB_SQLITE_BUSY_TIMEOUT_MS", "18446744073709551615"),
+            ("SYNTHLAB_SLOW_CALL_MS", "18446744073709551616"),
+        ] {
+            let env = |name: &str| (name == var).then(|| value.to_owned());
+            let url = if var.contains("SQLITE") {
+                "sqlite://a.db"
+            } else {
+                "postgres://h/db"
+            };
+            let err = DatabaseConfig::parse_with_env(url, &env).expect_err(var);
+            assert_eq!(err.kind(), crate::ErrorKind::Config, "{var}");
+            assert!(
+                err.to_string().contains(var) && err.to_string().contains(" to "),
+                "{err}"
+            );
+        }
+        for (option, _, _) in NUMBER_RANGES {
+            assert!(
+                bounded_number(option, option, "18446744073709551616").is_err(),
+                "{option}"
+            );
+        }
+    }
+
+    #[test]
+    fn passwords_with_url_delimiters_never_print() {
+        let none = |_: &str| None;
+        for url in [
+            "postgres://u:ab/cd@h/db",
+            "postgres://u:12/cd@h/db",
+            "postgres://u:ab?cd@h/db",
+            "postgres://u:12?cd@h/db",
+            "postgres://u:ab#cd@h/db",
+            "postgres://u:12#cd@h/db",
+            "postgres://u:12?x=cd@h/db",
+        ] {
+            let err = DatabaseConfig::parse_with_env(url, &none).expect_err(url);
+            for shown in [err.to_string(), format!("{err:?}")] {
+                assert!(!shown.contains("cd"), "{url}: {shown}");
+            }
+        }
+        for (url, shown) in [
+            ("postgres://u:a%2Fb@h/db", "postgres://u:***@h/db"),
+            ("postgres://u@h/db?%70assword=cd", "postgres://u@h/db?%70assword=***"),
+            (
+                "postgres://u@h/db?PASSWORD=cd&sslmode=disable",
+                "?PASSWORD=***&sslmode=disable",
+            ),
+            ("postgres://h/db?password=c@d", "postgres://h/db?password=***"),
+        ] {
+            let config = match DatabaseConfig::parse_with_env(url, &none) {
+                Ok(config) => config.to_string(),
+                Err(err) => err.to_string(),
+            };
+            assert!(
+                config.contains(shown) && !config.contains("cd") && !config.contains("c@d"),
+                "{url}: {config}"
+            );
+        }
+        assert_eq!(
+            redact_url("postgres://u:a/b?c#d@h/db?x=1&password=p@q&%70assword=r"),
+            "postgres://***@h/db?x=1&password=***&%70assword=***"
+        );
+    }
+
+    mod redaction_properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// Printable ASCII and some non-ASCII characters.
+        fn password_char() -> impl Strategy<Value = char> {
+            prop_oneof![
+                10 => (0x20u8..0x7f).prop_map(char::from),
+                1 => prop::sample::select(vec!['é', 'ß', '€', '中', '😀', '\u{a0}', 'Ω']),
+            ]
+        }
+
+        fn password() -> impl Strategy<Value = String> {
+            prop::collection::vec(password_char(), 6..24).prop_map(|chars| chars.into_iter().collect())
+        }
+
+        /// How the password is given.
+        #[derive(Debug, Clone, Copy)]
+        enum Form {
+            RawUserinfo,
+            EncodedUserinfo,
+            EncodedParameter,
+            EncodedKeyParameter,
+            RawParameter,
+        }
+
+        fn form() -> impl Strategy<Value = Form> {
+            prop::sample::select(vec![
+                Form::RawUserinfo,
+                Form::EncodedUserinfo,
+                Form::EncodedParameter,
+                Form::EncodedKeyParameter,
+                Form::RawParameter,
+            ])
+        }
+
+        fn url_with(password: &str, form: Form) -> String {
+            let encoded = percent_encode(password);
+            match form {
+                Form::RawUserinfo => format!("postgres://u:{password}@h:5432/db?sslmode=disable"),
+                Form::EncodedUserinfo => format!("postgres://u:{encoded}@h:5432/db?sslmode=disable"),
+                Form::EncodedParameter => format!("postgres://u@h:5432/db?sslmode=disable&password={encoded}"),
+                Form::EncodedKeyParameter => format!("postgres://u@h:5432/db?sslmode=disable&%70assword={encoded}"),
+                // A raw query value cannot hold `&`, `#`, `%` or `+` (they mean something there).
+                Form::RawParameter => format!(
+                    "postgres://u@h:5432/db?sslmode=disable&password={}",
+                    password.replace(['&', '#', '%', '+'], "x")
+                ),
+            }
+        }
+
+        /// Every 4-character piece of the password (a partial leak shows one).
+        fn pieces(password: &str) -> Vec<String> {
+            let chars: Vec<char> = password.chars().collect();
+            chars.windows(4).map(|w| w.iter().collect()).collect()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+            #[test]
+            fn no_form_of_a_password_is_ever_printed(password in password(), form in form()) {
+                let raw = url_with(&password, form);
+                let none = |_: &str| None;
+                let mut shown = vec![redact_url(&raw)];
+                match DatabaseConfig::parse_with_env(&raw, &none) {
+                    Ok(config) => {
+                        shown.push(config.to_string());
+                        shown.push(format!("{config:?}"));
+                        if let DatabaseConfig::Postgres(pg) = &config {
+                            let expected = match form {
+                                Form::RawUserinfo | Form::EncodedUserinfo => "postgres://u:***@h:5432/db?sslmode=disable",
+                                Form::EncodedParameter | Form::RawParameter => "postgres://u@h:5432/db?sslmode=disable&password=***",
+                                Form::EncodedKeyParameter => "postgres://u@h:5432/db?sslmode=disable&%70assword=***",
+                            };
+                            prop_assert_eq!(pg.redacted_url(), expected);
+                            shown.push(pg.with_dbname("other").redacted_url().to_owned());
+                            shown.push(format!("{pg:?}"));
+                        }
+                    }
+                    Err(err) => {
+                        shown.push(err.to_string());
+                        shown.push(format!("{err:?}"));
+                    }
+                }
+                for text in &shown {
+                    prop_assert!(!text.contains(&password), "{raw} shown as {text}");
+                    prop_assert!(!text.contains(&percent_encode(&password)), "{raw} shown as {text}");
+                    for piece in pieces(&password) {
+                        prop_assert!(!text.contains(&piece), "{raw}: piece {piece:?} shown in {text}");
+                    }
+                }
+            }
         }
     }
 }

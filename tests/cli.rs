@@ -300,3 +300,41 @@ fn doctor_on_postgres_prints_server_tls_pool_schema_and_collation() {
     }
     admin(format!("DROP DATABASE IF EXISTS {dbname} WITH (FORCE)"));
 }
+
+#[test]
+fn huge_configuration_numbers_exit_2_naming_the_range() {
+    let dir = tempfile::tempdir().expect("dir");
+    for (url, env, range) in [
+        (
+            "postgres://h/db?pool_max_size=18446744073709551615",
+            None,
+            "from 1 to 10000",
+        ),
+        ("postgres://h/db?pool_max_size=100000000000", None, "from 1 to 10000"),
+        ("sqlite://a.db?max_readers=18446744073709551615", None, "from 0 to 256"),
+        (
+            "sqlite://a.db?busy_timeout_ms=18446744073709551615",
+            None,
+            "from 0 to 86400000",
+        ),
+        (
+            "sqlite://a.db",
+            Some(("SYNTHLAB_SQLITE_MAX_READERS", "99999999999999")),
+            "from 0 to 256",
+        ),
+        (
+            "postgres://h/db",
+            Some(("SYNTHLAB_POOL_MAX_SIZE", "100000000000")),
+            "from 1 to 10000",
+        ),
+    ] {
+        let mut vars = vec![("DATABASE_URL", url)];
+        vars.extend(env);
+        for command in [&["status"][..], &["doctor"]] {
+            let out = synthlab(dir.path(), command, &vars);
+            let all = text(&out);
+            assert_eq!(out.status.code(), Some(2), "{url} {env:?}: {all}");
+            assert!(all.contains(range) && !all.contains("panicked"), "{url} {env:?}: {all}");
+        }
+    }
+}
