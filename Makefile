@@ -102,9 +102,9 @@ SCALE ?= 1
 bench-copy:
 	scripts/bench-copy.sh $(SCALE)
 
-## A deterministic legacy file: make legacy-file SCALE=1 LAYOUT=15 SEED=7 OUT=legacy.db [DIRTY=1]
+## A deterministic legacy file: make legacy-file SCALE=1 LAYOUT=15 SEED=7 OUT=legacy.db [DIRTY=1] [FORCE=1 replaces OUT]
 LAYOUT ?= 15
 SEED ?= 7
 OUT ?= legacy.db
 legacy-file:
-	$(CARGO) run --quiet --release --bin synthlab-db -- generate --out $(OUT) --scale $(SCALE) --layout $(LAYOUT) --seed $(SEED) $(if $(DIRTY),--dirty,)
+	$(CARGO) run --quiet --release --bin synthlab-db -- generate --out $(OUT) --scale $(SCALE) --layout $(LAYOUT) --seed $(SEED) $(if $(DIRTY),--dirty,) $(if $(FORCE),--force,)

@@ -34,12 +34,18 @@ fn main() {
                 path.display(),
                 up.display()
             );
-            downs.push((stem.to_owned(), path.display().to_string()));
+            downs.push((stem.to_owned(), format!("/migrations/{dialect}/{file}")));
         }
         downs.sort();
         writeln!(out, "pub(crate) const {constant}: &[(&str, &str)] = &[").expect("write");
+        // Paths relative to CARGO_MANIFEST_DIR, resolved when the crate compiles: a target
+        // directory shared by two checkouts never points one checkout at the other's files.
         for (stem, path) in downs {
-            writeln!(out, "    ({stem:?}, include_str!({path:?})),").expect("write");
+            writeln!(
+                out,
+                "    ({stem:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), {path:?}))),"
+            )
+            .expect("write");
         }
         writeln!(out, "];").expect("write");
     }

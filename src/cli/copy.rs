@@ -81,9 +81,13 @@ pub(crate) struct VerifyArgs {
 /// Arguments of `generate`.
 #[derive(Debug, Args)]
 pub(crate) struct GenerateArgs {
-    /// The file to write (replaced if it exists).
+    /// The file to write; an existing file is refused unless --force is given.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
+    /// Replace an existing --out file (and its -wal/-shm files: rows another process committed
+    /// to it are lost).
+    #[arg(long)]
+    force: bool,
     /// Size: 1 ≈ 50 MB and 50k rows; fractions for small files.
     #[arg(long, default_value_t = 1.0)]
     scale: f64,
@@ -432,6 +436,16 @@ pub(crate) async fn verify(args: VerifyArgs, fallback: &DatabaseConfig) -> anyho
 
 /// `synthlab-db generate`.
 pub(crate) async fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
+    if !args.force && std::fs::symlink_metadata(&args.out).is_ok() {
+        return Err(synthlab_db::Error::new(
+            synthlab_db::ErrorKind::Conflict,
+            format!(
+                "{} exists: not replaced (it and its -wal file may hold data); pass --force to replace it",
+                args.out.display()
+            ),
+        )
+        .into());
+    }
     let faults = match (&args.faults, args.dirty) {
         (Some(names), _) => names
             .iter()
