@@ -1186,4 +1186,81 @@ mod tests {
             }
         }
     }
+
+    mod no_panic {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// URL-shaped text: schemes, delimiters, options and numbers in any order.
+        fn urlish() -> impl Strategy<Value = String> {
+            let token = prop::sample::select(vec![
+                "postgres://",
+                "postgresql://",
+                "sqlite://",
+                "sqlite:",
+                ":memory:",
+                "sqlite::memory:",
+                "u",
+                ":",
+                "@",
+                "/",
+                "?",
+                "&",
+                "#",
+                "=",
+                "%",
+                "%4",
+                "%40",
+                "%ZZ",
+                "[",
+                "]",
+                "[::1]",
+                "h",
+                "5432",
+                "99999999999",
+                "pool_max_size",
+                "max_readers",
+                "busy_timeout_ms",
+                "sslmode",
+                "verify-full",
+                "password",
+                "%70assword",
+                "options",
+                "-c",
+                "+",
+                " ",
+                "é",
+                "😀",
+                "host",
+                "hostaddr",
+                "port",
+                "0",
+                "18446744073709551616",
+            ]);
+            prop::collection::vec(token, 0..24).prop_map(|tokens| tokens.concat())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(3000))]
+            #[test]
+            fn arbitrary_text_gives_a_config_or_a_config_error(text in ".*", tokens in urlish(), env_value in ".*") {
+                for input in [text, tokens] {
+                    let env = |_: &str| Some(env_value.clone());
+                    let none = |_: &str| None;
+                    for result in [DatabaseConfig::parse_with_env(&input, &none), DatabaseConfig::parse_with_env(&input, &env)] {
+                        match result {
+                            Ok(config) => {
+                                let _ = (config.to_string(), format!("{config:?}"));
+                                if let DatabaseConfig::Postgres(pg) = &config {
+                                    let _ = pg.with_dbname("x");
+                                }
+                            }
+                            Err(err) => prop_assert_eq!(err.kind(), crate::ErrorKind::Config, "{:?}: {}", input, err),
+                        }
+                    }
+                    let _ = redact_url(&input);
+                }
+            }
+        }
+    }
 }

@@ -266,4 +266,50 @@ mod tests {
                 .contains("twice")
         );
     }
+
+    mod no_panic {
+        use super::super::*;
+        use crate::copy::spec::SPECS;
+        use proptest::prelude::*;
+
+        fn raw() -> impl Strategy<Value = (u8, i64, f64, Vec<u8>)> {
+            (
+                0u8..5,
+                any::<i64>(),
+                prop_oneof![
+                    any::<f64>(),
+                    Just(f64::NAN),
+                    Just(f64::INFINITY),
+                    Just(-0.0),
+                    Just(9.223372036854776e18)
+                ],
+                prop_oneof![
+                    prop::collection::vec(any::<u8>(), 0..80),
+                    ".*".prop_map(String::into_bytes),
+                    "[0-9 :T.+-]{0,40}".prop_map(String::into_bytes),
+                    "[-+]?[0-9]{0,25}(\\.[0-9]{0,5})?([eE][-+]?[0-9]{0,4})?".prop_map(String::into_bytes),
+                ],
+            )
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(3000))]
+            #[test]
+            fn every_column_gives_a_value_or_a_reason((kind, int, real, bytes) in raw()) {
+                let raw = match kind {
+                    0 => Raw::Null,
+                    1 => Raw::Integer(int),
+                    2 => Raw::Real(real),
+                    3 => Raw::Text(&bytes),
+                    _ => Raw::Blob(&bytes),
+                };
+                for spec in &SPECS {
+                    for column in spec.columns {
+                        // A value or a reason: both are fine, a panic is not.
+                        let _ = convert(column, raw);
+                    }
+                }
+            }
+        }
+    }
 }
