@@ -8,7 +8,9 @@
 use std::fmt;
 
 /// What kind of failure an [`Error`] is; identical on both backends for the same situation.
+/// New kinds may be added: match with a wildcard arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// The row the call needs does not exist (or is soft-deleted).
     NotFound,
@@ -23,6 +25,10 @@ pub enum ErrorKind {
     InvalidInput,
     /// The database could not be reached or the connection was lost; retrying may succeed.
     Unavailable,
+    /// The transaction lost a race with another one (PostgreSQL: deadlock or serialization
+    /// failure; SQLite: a read snapshot outdated by another writer) and was rolled back:
+    /// running the whole transaction again is expected to succeed.
+    Retryable,
     /// The configuration (URL, environment) is invalid.
     Config,
     /// Anything else, including data in the store that the model cannot represent.
@@ -39,6 +45,7 @@ impl ErrorKind {
             ErrorKind::Check => "check violation",
             ErrorKind::InvalidInput => "invalid input",
             ErrorKind::Unavailable => "database unavailable",
+            ErrorKind::Retryable => "transaction conflict (retry it)",
             ErrorKind::Config => "configuration error",
             ErrorKind::Other => "error",
         }
@@ -126,8 +133,12 @@ impl Error {
 }
 
 impl fmt::Display for Error {
+    /// `kind: message`; for [`ErrorKind::Other`] the message alone (its kind says nothing).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.kind, self.message)
+        match self.kind {
+            ErrorKind::Other => f.write_str(&self.message),
+            kind => write!(f, "{kind}: {}", self.message),
+        }
     }
 }
 

@@ -338,3 +338,16 @@ fn huge_configuration_numbers_exit_2_naming_the_range() {
         }
     }
 }
+
+#[test]
+fn errors_print_one_prefix_and_no_backend_name() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("junk.db"), [0x5a_u8; 4096]).expect("junk");
+    let out = synthlab(dir.path(), &["--database-url", "sqlite://junk.db", "status"], &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.starts_with("error: "), "{all}");
+    assert_eq!(all.matches("error").count(), 1, "one prefix: {all}");
+    assert!(!all.contains("sqlite:") && all.contains("not a database"), "{all}");
+    assert_eq!(all.trim().lines().count(), 1, "{all}");
+}
