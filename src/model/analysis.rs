@@ -116,7 +116,7 @@ impl NewAnalysisRun {
         portable::text(&self.scenario_id, "scenario id")?;
         Ok(NewAnalysisRun {
             config: portable::json(&self.config, "analysis config")?,
-            started_at: self.started_at.map(super::truncate),
+            started_at: portable::opt_timestamp(self.started_at, "started_at")?,
             ..self.clone()
         })
     }
@@ -153,7 +153,7 @@ impl AnalysisStatusUpdate {
     pub(crate) fn checked(&self) -> Result<Self> {
         Ok(AnalysisStatusUpdate {
             status: self.status,
-            completed_at: self.completed_at.map(super::truncate),
+            completed_at: portable::opt_timestamp(self.completed_at, "completed_at")?,
             total_synths: self.total_synths,
             aggregated_outcomes: portable::opt_json(self.aggregated_outcomes.as_ref(), "aggregated outcomes")?,
             execution_time_seconds: portable::opt_finite(self.execution_time_seconds, "execution time")?,
@@ -338,7 +338,7 @@ impl NewCacheEntry {
             cache_key: self.cache_key.clone(),
             data: portable::json(&self.data, "cache data")?,
             params: portable::opt_json(self.params.as_ref(), "cache params")?,
-            computed_at: Some(self.computed_at.map_or(now, super::truncate)),
+            computed_at: Some(portable::opt_timestamp(self.computed_at, "computed_at")?.unwrap_or(now)),
         })
     }
 

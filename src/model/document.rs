@@ -110,7 +110,7 @@ impl NewExperimentDocument {
         portable::opt_text(self.error_message.as_deref(), "error message")?;
         Ok(NewExperimentDocument {
             metadata: portable::opt_json(self.metadata.as_ref(), "document metadata")?,
-            generated_at: self.generated_at.map(super::truncate),
+            generated_at: portable::opt_timestamp(self.generated_at, "generated_at")?,
             ..self.clone()
         })
     }

@@ -73,7 +73,7 @@ impl NewExperiment {
         portable::opt_text(self.description.as_deref(), "experiment description")?;
         Ok(NewExperiment {
             scorecard_data: portable::opt_json(self.scorecard_data.as_ref(), "scorecard")?,
-            created_at: self.created_at.map(super::truncate),
+            created_at: super::portable::opt_timestamp(self.created_at, "created_at")?,
             ..self.clone()
         })
     }

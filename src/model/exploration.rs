@@ -113,6 +113,7 @@ impl NewExploration {
         portable::text(&self.experiment_id, "experiment id")?;
         portable::text(&self.baseline_analysis_id, "baseline analysis id")?;
         Ok(NewExploration {
+            started_at: portable::opt_timestamp(self.started_at, "started_at")?,
             goal: portable::json(&self.goal, "goal")?,
             config: portable::json(&self.config, "exploration config")?,
             ..self.clone()
@@ -155,11 +156,13 @@ pub struct ExplorationChanges {
 }
 
 impl ExplorationChanges {
-    /// Refuses non-finite numbers (ranges are the database's CHECK constraints).
+    /// Refuses non-finite numbers (ranges are the database's CHECK constraints) and times
+    /// outside the years 1–9999.
     ///
     /// # Errors
-    /// InvalidInput when `best_success_rate` is NaN or infinite.
+    /// InvalidInput when `best_success_rate` is NaN or infinite, or `completed_at` is out of range.
     pub fn validate(&self) -> Result<()> {
+        super::portable::opt_timestamp(self.completed_at, "completed_at")?;
         finite("best_success_rate", self.best_success_rate)
     }
 }
@@ -213,6 +216,7 @@ impl NewScenarioNode {
             portable::opt_text(value.as_deref(), what)?;
         }
         Ok(NewScenarioNode {
+            created_at: portable::opt_timestamp(self.created_at, "created_at")?,
             scorecard_params: portable::json(&self.scorecard_params, "scorecard params")?,
             simulation_results: portable::opt_json(self.simulation_results.as_ref(), "simulation results")?,
             execution_time_seconds: portable::opt_finite(self.execution_time_seconds, "execution_time_seconds")?,

@@ -58,7 +58,7 @@ impl NewChartInsight {
         portable::text(&self.insight_type, "insight type")?;
         Ok(NewChartInsight {
             response_json: portable::json(&self.response_json, "insight response")?,
-            saved_at: self.saved_at.map(super::truncate),
+            saved_at: portable::opt_timestamp(self.saved_at, "saved_at")?,
             ..self.clone()
         })
     }

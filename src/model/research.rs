@@ -98,7 +98,10 @@ impl NewResearchExecution {
         portable::text(&self.topic_name, "topic name")?;
         portable::opt_text(self.model.as_deref(), "model")?;
         portable::opt_text(self.additional_context.as_deref(), "additional context")?;
-        Ok(self.clone())
+        Ok(NewResearchExecution {
+            started_at: portable::opt_timestamp(self.started_at, "started_at")?,
+            ..self.clone()
+        })
     }
 
     /// A pending batch with a generated id and the legacy defaults (`gpt-4o-mini`, 6 turns).
@@ -128,6 +131,16 @@ pub struct ExecutionChanges {
     pub failed_count: Option<i64>,
     /// Completion time.
     pub completed_at: Option<Timestamp>,
+}
+
+impl ExecutionChanges {
+    /// Refuses times outside the years 1–9999.
+    ///
+    /// # Errors
+    /// InvalidInput when `completed_at` is out of range.
+    pub fn validate(&self) -> crate::Result<()> {
+        super::portable::opt_timestamp(self.completed_at, "completed_at").map(|_| ())
+    }
 }
 
 /// Which executions a listing returns; `None` fields do not filter.
@@ -190,6 +203,7 @@ impl NewTranscript {
             portable::text(value, what)?;
         }
         Ok(NewTranscript {
+            timestamp: portable::opt_timestamp(self.timestamp, "timestamp")?,
             messages: portable::opt_json(self.messages.as_ref(), "messages")?,
             ..self.clone()
         })

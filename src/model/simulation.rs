@@ -112,7 +112,7 @@ impl NewScorecard {
         super::portable::opt_text(self.experiment_id.as_deref(), "experiment id")?;
         Ok(NewScorecard {
             data: super::portable::json(&self.data, "scorecard data")?,
-            created_at: self.created_at.map(super::truncate),
+            created_at: super::portable::opt_timestamp(self.created_at, "created_at")?,
             ..self.clone()
         })
     }
@@ -178,8 +178,8 @@ impl NewSimulation {
         super::portable::text(&new.scenario_id, "scenario id")?;
         new.config = super::portable::json(&new.config, "simulation config")?;
         new.aggregated_outcomes = super::portable::opt_json(new.aggregated_outcomes.as_ref(), "aggregated outcomes")?;
-        new.started_at = new.started_at.map(super::truncate);
-        new.completed_at = new.completed_at.map(super::truncate);
+        new.started_at = super::portable::opt_timestamp(new.started_at, "started_at")?;
+        new.completed_at = super::portable::opt_timestamp(new.completed_at, "completed_at")?;
         Ok(new)
     }
 }
@@ -218,7 +218,7 @@ impl SimulationStatusUpdate {
             super::portable::opt_finite(update.execution_time_seconds, "execution_time_seconds")?;
         update.aggregated_outcomes =
             super::portable::opt_json(update.aggregated_outcomes.as_ref(), "aggregated outcomes")?;
-        update.completed_at = update.completed_at.map(super::truncate);
+        update.completed_at = super::portable::opt_timestamp(update.completed_at, "completed_at")?;
         Ok(update)
     }
 }
@@ -339,8 +339,8 @@ impl NewSensitivityResult {
         super::portable::text(&new.most_sensitive_dimension, "most sensitive dimension")?;
         new.deltas_used = super::portable::json(&new.deltas_used, "deltas used")?;
         new.dimensions = super::portable::json(&new.dimensions, "dimensions")?;
-        new.analyzed_at = super::truncate(new.analyzed_at);
-        new.created_at = new.created_at.map(super::truncate);
+        new.analyzed_at = super::portable::timestamp(new.analyzed_at, "analyzed_at")?;
+        new.created_at = super::portable::opt_timestamp(new.created_at, "created_at")?;
         Ok(new)
     }
 }

@@ -54,7 +54,7 @@ impl NewSynthGroup {
         portable::text(&self.name, "group name")?;
         portable::opt_text(self.description.as_deref(), "group description")?;
         Ok(NewSynthGroup {
-            created_at: self.created_at.map(super::truncate),
+            created_at: portable::opt_timestamp(self.created_at, "created_at")?,
             ..self.clone()
         })
     }
@@ -157,7 +157,7 @@ impl NewSynth {
         portable::opt_text(self.version.as_deref(), "version")?;
         Ok(NewSynth {
             data: portable::opt_json(self.data.as_ref(), "synth data")?,
-            created_at: self.created_at.map(super::truncate),
+            created_at: portable::opt_timestamp(self.created_at, "created_at")?,
             ..self.clone()
         })
     }

@@ -21,4 +21,5 @@ mod simulations;
 mod synth_groups;
 mod synth_outcomes;
 mod synths;
+mod timestamps;
 mod unit_of_work;

@@ -180,6 +180,7 @@ impl ResearchRepository for PgResearchRepository {
     }
 
     async fn update_execution(&self, exec_id: &str, changes: &ExecutionChanges) -> Result<ResearchExecution> {
+        changes.validate()?;
         let status = changes.status.map(|s| s.as_str());
         let completed_at = changes.completed_at.map(truncate);
         let row = self

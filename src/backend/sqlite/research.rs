@@ -217,6 +217,7 @@ impl ResearchRepository for SqliteResearchRepository {
     }
 
     async fn update_execution(&self, exec_id: &str, changes: &ExecutionChanges) -> Result<ResearchExecution> {
+        changes.validate()?;
         let exec_id = exec_id.to_owned();
         let status = changes.status.map(|s| s.as_str());
         let (successful, failed) = (changes.successful_count, changes.failed_count);
