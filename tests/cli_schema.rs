@@ -334,3 +334,50 @@ fn postgres_database_up_down_up_check_and_a_dropped_index() {
     assert_eq!(check_schemas, 0, "the scratch schema of the check is gone");
     admin(format!("DROP DATABASE IF EXISTS {dbname} WITH (FORCE)"));
 }
+
+/// The journal mode of a file, read through a read-only connection (which changes nothing).
+fn journal_mode(path: &Path) -> String {
+    let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open");
+    conn.query_row("PRAGMA journal_mode", [], |row| row.get(0))
+        .expect("journal mode")
+}
+
+#[test]
+fn read_only_commands_leave_an_unadopted_legacy_file_as_it_was() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path();
+    let path = d.join("legacy.db");
+    let layout = LegacyLayout::fresh(LegacyVersion::V15);
+    build_legacy_file(&path, &layout, &sample_rows(&layout).expect("rows")).expect("legacy file");
+    // A legacy file in rollback-journal mode: a switch to WAL would show.
+    rusqlite::Connection::open(&path)
+        .expect("open")
+        .pragma_update(None, "journal_mode", "DELETE")
+        .expect("delete mode");
+    let bytes = std::fs::read(&path).expect("read");
+    assert_eq!(journal_mode(&path), "delete");
+    let env = [("DATABASE_URL", "sqlite://legacy.db")];
+    for command in [
+        &["status"][..],
+        &["status", "--format", "json"],
+        &["doctor"],
+        &["migrate", "status"],
+        &["migrate", "history"],
+        &["schema", "check"],
+    ] {
+        let out = synthlab(d, command, &env);
+        assert_ne!(
+            out.status.code(),
+            Some(0),
+            "{command:?} refuses the legacy file: {}",
+            text(&out)
+        );
+        assert!(!text(&out).contains("panicked"), "{command:?}: {}", text(&out));
+        assert!(
+            std::fs::read(&path).expect("read") == bytes,
+            "{command:?} changed the file"
+        );
+        assert_eq!(journal_mode(&path), "delete", "{command:?} changed the journal mode");
+        assert!(!d.join("legacy.db-wal").exists(), "{command:?} left a WAL file");
+    }
+}

@@ -119,13 +119,13 @@ pub(crate) async fn run(args: MigrateArgs, config: &DatabaseConfig) -> anyhow::R
             Ok(ExitCode::SUCCESS)
         }
         Some(MigrateAction::History { format }) => {
-            let store = connect(config).await?;
+            let store = Store::connect_with(config, ConnectOptions::read_only_inspection()).await?;
             let history = store.migrator().history().await?;
             print_history(&history, format)?;
             Ok(exit_for(&history))
         }
         Some(MigrateAction::Status { format }) => {
-            let store = connect(config).await?;
+            let store = Store::connect_with(config, ConnectOptions::read_only_inspection()).await?;
             let history = store.migrator().history().await?;
             print_status(&store, &history, format)?;
             Ok(exit_for(&history))

@@ -209,10 +209,12 @@ impl SqliteDb {
                 format!("SQLite database file {} does not exist", path.display()),
             ));
         }
-        let migrate = options.migrate;
+        let (migrate, read_only) = (options.migrate, options.read_only);
         let writer_config = config.clone();
         let writer = run_blocking(move || {
-            let mut conn = open(&writer_config, false)?;
+            // Read-only inspection opens even the "writer" read-only: a legacy file keeps its
+            // bytes and journal mode (no switch to WAL) until someone asks to change it.
+            let mut conn = open(&writer_config, read_only)?;
             crate::schema::sqlite::prepare(&mut conn, migrate)?;
             Ok(conn)
         })
