@@ -462,7 +462,7 @@ pub async fn copy(options: &CopyOptions, observer: &dyn CopyObserver) -> Result<
         target.lock().await?;
     }
     let mut quarantine = match (options.on_error, options.dry_run) {
-        (OnError::Quarantine, false) => Some(bad_row::QuarantineWriter::create(&options.quarantine_path())?),
+        (OnError::Quarantine, false) => Some(bad_row::QuarantineWriter::open(&options.quarantine_path())?),
         _ => None,
     };
     let per_table_commit = options.on_error == OnError::Quarantine;
@@ -563,7 +563,7 @@ pub async fn copy(options: &CopyOptions, observer: &dyn CopyObserver) -> Result<
             let outcome = outcome?;
             let quarantined = events.quarantined;
             if let Some(writer) = quarantine.as_mut() {
-                writer.flush()?;
+                writer.finish_table(spec.name)?;
             }
             bad_keys.insert(spec.name, Arc::new(outcome.bad_keys));
             if write && per_table_commit {
