@@ -56,9 +56,9 @@ clean-demo:
 migrate-up:
 	$(CARGO) run --quiet --bin synthlab-db -- migrate up $(if $(TO),--to $(TO))
 
-## Roll back through the down scripts: STEPS=K (default 1) or TO=N.
+## Roll back through the down scripts: STEPS=K (default 1) or TO=N; refused when data would be lost unless FORCE=1.
 migrate-down:
-	$(CARGO) run --quiet --bin synthlab-db -- migrate down $(if $(TO),--to $(TO),--steps $(or $(STEPS),1))
+	$(CARGO) run --quiet --bin synthlab-db -- migrate down $(if $(TO),--to $(TO),--steps $(or $(STEPS),1)) $(if $(FORCE),--force)
 
 ## Current version, pending migrations, problems (exit 1 when the history does not match).
 migrate-status:

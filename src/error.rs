@@ -14,7 +14,9 @@ use std::fmt;
 pub enum ErrorKind {
     /// The row the call needs does not exist (or is soft-deleted).
     NotFound,
-    /// A unique or primary key constraint refused the write.
+    /// A unique or primary key constraint refused the write; or the state of the database
+    /// refuses the operation (a history that does not match this build, a down migration that
+    /// would destroy data).
     Conflict,
     /// A foreign key constraint refused the write (missing parent, or children still exist).
     ForeignKey,

@@ -381,3 +381,37 @@ fn read_only_commands_leave_an_unadopted_legacy_file_as_it_was() {
         assert!(!d.join("legacy.db-wal").exists(), "{command:?} left a WAL file");
     }
 }
+
+#[test]
+fn migrate_down_over_data_exits_1_naming_the_tables_and_force_backs_up_first() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path();
+    let out = synthlab(d, &["demo"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = synthlab(d, &["migrate", "down", "--steps", "1"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("experiments: 6 row(s), table dropped") && text(&out).contains("--force"),
+        "{}",
+        text(&out)
+    );
+    let out = synthlab(d, &["migrate", "status", "--format", "json"], &[]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["current_version"], 1, "nothing rolled back");
+
+    let out = synthlab(d, &["migrate", "down", "--steps", "1", "--force"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let all = text(&out);
+    let backup = all
+        .lines()
+        .find_map(|l| l.strip_prefix("backup written: "))
+        .unwrap_or_else(|| panic!("backup path printed: {all}"));
+    assert!(Path::new(backup).exists(), "{backup}");
+    assert!(all.contains("rolled back V1__initial_schema"), "{all}");
+    let out = synthlab(d, &["--database-url", &format!("sqlite://{backup}"), "status"], &[]);
+    assert!(
+        text(&out).contains("experiments") && text(&out).contains(" 6"),
+        "{}",
+        text(&out)
+    );
+}

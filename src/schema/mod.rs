@@ -15,6 +15,7 @@
 //!   not adopted: schema V1 never runs over legacy data.
 
 mod adopt;
+mod data_loss;
 mod history;
 mod migrator;
 mod model;
@@ -37,6 +38,7 @@ pub use scaffold::{NewMigration, new_migration};
 pub use set::{MigrationScript, MigrationSet};
 
 pub use adopt::{AdoptOutcome, AdoptReport, DetectedLayout, RefusedRow};
+pub use data_loss::{DataAtRisk, Loss};
 
 use crate::{BackendKind, DatabaseConfig, Error, Result};
 
@@ -80,6 +82,17 @@ impl MigrationInfo {
     pub fn label(&self) -> String {
         format!("V{}__{}", self.version, self.name)
     }
+}
+
+/// What [`Migrator::down_with`] did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DownReport {
+    /// The migrations rolled back, newest first.
+    pub reverted: Vec<MigrationInfo>,
+    /// The data that went with them (only with `force`; otherwise the down is refused).
+    pub destroyed: Vec<DataAtRisk>,
+    /// SQLite: the backup written before data was destroyed (`VACUUM INTO`).
+    pub backup: Option<std::path::PathBuf>,
 }
 
 /// Where a database stands relative to this build's migrations.

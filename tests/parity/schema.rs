@@ -389,3 +389,74 @@ parity!(schema_migration_and_its_history_row_commit_together, |db| {
     assert_eq!(history.current_version, 1);
     Ok(())
 });
+
+parity!(schema_down_refuses_to_destroy_data_unless_forced, |db| {
+    let set = set_with(db, vec![tags_v2(db, false)]);
+    let migrator = db.migrator().with_set(set.clone())?;
+    migrator.up(None).await?;
+    db.experiments()
+        .create(&crate::support::experiment("exp_1", "Kept", "2025-01-01 00:00:00"))
+        .await?;
+    db.synths().create(&synthlab_db::model::NewSynth::new("Ana")).await?;
+    db.raw("UPDATE synths SET tag = 'x'", "UPDATE synths SET tag = 'x'")
+        .await?;
+
+    // V2's down drops synths.tag (holding a value) and tags (holding only V2's own seed row).
+    let err = migrator.down(DownTarget::Steps(1)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("synths: 1 value(s) in dropped column(s) tag"),
+        "{message}"
+    );
+    assert!(!message.contains("tags:"), "a seed row is not data: {message}");
+    assert_eq!(migrator.history().await?.current_version, 2, "nothing rolled back");
+
+    // All the way down: every table holding data is named with its rows.
+    let err = migrator.down(DownTarget::To(0)).await.unwrap_err();
+    let message = err.to_string();
+    for line in [
+        "experiments: 1 row(s), table dropped",
+        "synths: 1 row(s), table dropped",
+    ] {
+        assert!(message.contains(line), "{line}: {message}");
+    }
+    assert!(!message.contains("synth_groups"), "only the default group: {message}");
+    match db.kind() {
+        BackendKind::Sqlite => assert!(
+            message.contains("--force") && message.contains("VACUUM INTO"),
+            "{message}"
+        ),
+        BackendKind::Postgres => assert!(
+            message.contains("pg_dump --host=") && message.contains("--schema=") && message.contains("--force"),
+            "{message}"
+        ),
+    }
+    assert!(db.experiments().get("exp_1").await?.is_some(), "still there");
+
+    let report = migrator.down_with(DownTarget::To(0), true).await?;
+    assert_eq!(report.reverted.len(), 2);
+    let destroyed: Vec<&str> = report.destroyed.iter().map(|d| d.table.as_str()).collect();
+    assert!(
+        destroyed.contains(&"experiments") && destroyed.contains(&"synths"),
+        "{destroyed:?}"
+    );
+    assert_eq!(migrator.introspect().await?, SchemaModel::default());
+    match (db.kind(), &report.backup) {
+        (BackendKind::Sqlite, Some(backup)) => {
+            let saved = Store::connect_with(
+                &DatabaseConfig::sqlite_file(backup),
+                synthlab_db::ConnectOptions::read_only_inspection(),
+            )
+            .await?;
+            assert!(
+                saved.experiments().get("exp_1").await?.is_some(),
+                "the backup keeps the data"
+            );
+            std::fs::remove_file(backup)?;
+        }
+        (BackendKind::Postgres, None) => {}
+        (kind, backup) => panic!("{kind}: unexpected backup {backup:?}"),
+    }
+    Ok(())
+});

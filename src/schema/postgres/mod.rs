@@ -9,16 +9,19 @@
 
 pub(crate) mod introspect;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use refinery::Migration;
 use refinery_core::traits::r#async::{AsyncQuery, AsyncTransaction};
 use tokio_postgres::{Client, Transaction};
 
-use super::MigrationInfo;
+use super::data_loss::{self, TableData, TableShape};
 use super::history::{DownTarget, HISTORY_TABLE, HistoryRow, MigrationHistory, check_up_target};
 use super::model::{SchemaDiff, SchemaModel};
 use super::set::MigrationSet;
+use super::{DownReport, MigrationInfo};
+use crate::config::{PostgresConfig, SslMode};
 use crate::{BackendKind, Error, Result};
 
 /// First key of the advisory lock held while migrating ("synt" in ASCII); the second is a
@@ -165,14 +168,25 @@ pub(crate) async fn migrate(client: &mut Client) -> Result<Vec<MigrationInfo>> {
 }
 
 /// Rolls back migrations through their down scripts in one transaction under the migration
-/// lock, removing their history rows with them; returns those rolled back, newest first.
-pub(crate) async fn down(client: &mut Client, set: &MigrationSet, target: DownTarget) -> Result<Vec<MigrationInfo>> {
+/// lock, removing their history rows with them; returns those rolled back, newest first. When
+/// the scripts would destroy data (see [`super::data_loss`]) the transaction is rolled back and
+/// the down refused, naming the `pg_dump` command that keeps the data, unless `force`.
+pub(crate) async fn down(
+    client: &mut Client,
+    set: &MigrationSet,
+    target: DownTarget,
+    force: bool,
+    config: &PostgresConfig,
+) -> Result<DownReport> {
+    let schema = current_schema(client).await?;
     let tx = client.transaction().await?;
     lock(&tx).await?;
     let history = MigrationHistory::compare(history_rows(&tx).await?, set);
     history.ensure_consistent()?;
     let versions = history.versions_to_revert(target)?;
     let scripts = super::down_scripts(set, &versions)?;
+    let seeds = seed_keys(&tx, set, history.current_version).await?;
+    let before = table_data(&tx, &schema, &seeds).await?;
     for script in &scripts {
         tx.batch_execute(script.down_sql().unwrap_or_default())
             .await
@@ -186,14 +200,182 @@ pub(crate) async fn down(client: &mut Client, set: &MigrationSet, target: DownTa
         tx.execute(&format!("DELETE FROM {HISTORY_TABLE} WHERE version = $1"), &[&version])
             .await?;
     }
+    let after = table_shapes(&tx, &schema).await?;
+    let destroyed = data_loss::losses(&before, &after);
+    if !destroyed.is_empty() && !force {
+        // Dropping `tx` rolls everything back.
+        return Err(data_loss::refusal(
+            &destroyed,
+            &format!(
+                "keep the data first (the password comes from PGPASSWORD or ~/.pgpass):\n  {}\n\
+                 then run again with --force to roll back anyway",
+                dump_command(config, &schema)
+            ),
+        ));
+    }
     tx.commit().await?;
-    Ok(scripts
-        .iter()
-        .map(|s| MigrationInfo {
-            version: s.version(),
-            name: s.name().to_owned(),
-        })
-        .collect())
+    Ok(DownReport {
+        reverted: scripts
+            .iter()
+            .map(|s| MigrationInfo {
+                version: s.version(),
+                name: s.name().to_owned(),
+            })
+            .collect(),
+        destroyed,
+        backup: None,
+    })
+}
+
+/// Quotes a word for a POSIX shell.
+fn shell_quote(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b))
+    {
+        return word.to_owned();
+    }
+    format!("'{}'", word.replace('\'', "'\"'\"'"))
+}
+
+/// The `pg_dump` command that saves `schema` of the configured database, TLS settings
+/// included; never the password.
+pub(crate) fn dump_command(config: &PostgresConfig, schema: &str) -> String {
+    let driver = config.driver_config();
+    let mut words: Vec<String> = Vec::new();
+    if config.tls.mode != SslMode::Prefer {
+        words.push(format!("PGSSLMODE={}", config.tls.mode.as_str()));
+    }
+    for (variable, path) in [
+        ("PGSSLROOTCERT", &config.tls.root_cert),
+        ("PGSSLCERT", &config.tls.client_cert),
+        ("PGSSLKEY", &config.tls.client_key),
+    ] {
+        if let Some(path) = path {
+            words.push(format!("{variable}={}", shell_quote(&path.to_string_lossy())));
+        }
+    }
+    words.push("pg_dump".to_owned());
+    match driver.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(host)) => words.push(format!("--host={}", shell_quote(host))),
+        #[cfg(unix)]
+        Some(tokio_postgres::config::Host::Unix(path)) => {
+            words.push(format!("--host={}", shell_quote(&path.to_string_lossy())));
+        }
+        None => {}
+    }
+    if let Some(port) = driver.get_ports().first() {
+        words.push(format!("--port={port}"));
+    }
+    if let Some(user) = driver.get_user() {
+        words.push(format!("--username={}", shell_quote(user)));
+    }
+    words.push(format!("--dbname={}", shell_quote(config.dbname())));
+    words.push(format!("--schema={}", shell_quote(schema)));
+    words.push("--format=custom".to_owned());
+    let file = format!("{}-{schema}-before-down.dump", config.dbname());
+    words.push(format!("--file={}", shell_quote(&file)));
+    words.join(" ")
+}
+
+/// The tables of `schema` (not the history) with their columns in order.
+async fn tables(tx: &Transaction<'_>, schema: &str) -> Result<Vec<(String, Vec<String>)>> {
+    let rows = tx
+        .query(
+            "SELECT c.relname::text, array_agg(a.attname::text ORDER BY a.attnum)
+             FROM pg_class c
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+             WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relname <> $2
+             GROUP BY c.relname ORDER BY c.relname",
+            &[&schema, &HISTORY_TABLE],
+        )
+        .await?;
+    rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
+}
+
+fn qualified(schema: &str, table: &str) -> String {
+    format!("{}.{}", data_loss::quote_ident(schema), data_loss::quote_ident(table))
+}
+
+/// The rows the migrations of `set` up to `version` insert themselves, per table, as row keys
+/// (`to_jsonb` text): migrated into a scratch schema inside a savepoint that is rolled back.
+async fn seed_keys(tx: &Transaction<'_>, set: &MigrationSet, version: i64) -> Result<HashMap<String, Vec<String>>> {
+    let mut out = HashMap::new();
+    if version <= 0 {
+        return Ok(out);
+    }
+    let scratch = format!("synthlab_seeds_{}", std::process::id());
+    tx.batch_execute(&format!(
+        "SAVEPOINT synthlab_seeds; CREATE SCHEMA {scratch}; SET LOCAL search_path TO {scratch}"
+    ))
+    .await?;
+    let found = async {
+        up_in(tx, &set.up_to(version), None).await?;
+        for (table, _) in tables(tx, &scratch).await? {
+            let sql = format!("SELECT to_jsonb(t)::text FROM {} AS t", qualified(&scratch, &table));
+            let keys: Vec<String> = tx
+                .query(&sql, &[])
+                .await?
+                .iter()
+                .map(|row| row.try_get(0))
+                .collect::<std::result::Result<_, _>>()?;
+            if !keys.is_empty() {
+                out.insert(table, keys);
+            }
+        }
+        Ok::<_, Error>(())
+    }
+    .await;
+    // Undoes the scratch schema and the search_path change.
+    tx.batch_execute("ROLLBACK TO SAVEPOINT synthlab_seeds; RELEASE SAVEPOINT synthlab_seeds")
+        .await?;
+    found?;
+    Ok(out)
+}
+
+/// Every table of `schema` with its rows, data rows (not seed rows) and non-NULL values per
+/// column.
+async fn table_data(
+    tx: &Transaction<'_>,
+    schema: &str,
+    seeds: &HashMap<String, Vec<String>>,
+) -> Result<Vec<TableData>> {
+    let mut out = Vec::new();
+    for (name, columns) in tables(tx, schema).await? {
+        let keys = seeds.get(&name).cloned().unwrap_or_default();
+        let seed = if keys.is_empty() {
+            "false"
+        } else {
+            "to_jsonb(t)::text = ANY($1)"
+        };
+        let sql = data_loss::count_sql(&format!("{} AS t", qualified(schema, &name)), &columns, seed);
+        let row = if keys.is_empty() {
+            tx.query_one(&sql, &[]).await?
+        } else {
+            tx.query_one(&sql, &[&keys]).await?
+        };
+        out.push(TableData::from_counts(name, columns, |i| row.try_get::<_, i64>(i))?);
+    }
+    Ok(out)
+}
+
+/// Every table of `schema` with its rows and columns.
+async fn table_shapes(tx: &Transaction<'_>, schema: &str) -> Result<Vec<TableShape>> {
+    let mut out = Vec::new();
+    for (name, columns) in tables(tx, schema).await? {
+        let rows: i64 = tx
+            .query_one(&format!("SELECT count(*) FROM {}", qualified(schema, &name)), &[])
+            .await?
+            .try_get(0)?;
+        out.push(TableShape {
+            name,
+            rows: rows.max(0) as u64,
+            columns,
+        });
+    }
+    Ok(out)
 }
 
 /// The schema the migrations of `set` define at `version`: migrated into a scratch schema of
