@@ -67,6 +67,7 @@ type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 pub struct Error {
     kind: ErrorKind,
     message: String,
+    constraint: Option<String>,
     source: Option<Source>,
 }
 
@@ -79,6 +80,7 @@ impl Error {
         Error {
             kind,
             message: message.into(),
+            constraint: None,
             source: None,
         }
     }
@@ -92,6 +94,20 @@ impl Error {
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
         self.kind
+    }
+
+    /// The constraint that refused the write (Conflict, ForeignKey, Check), by the name
+    /// PostgreSQL gives it — the same on both backends: `<table>_pkey`,
+    /// `<table>_<columns>_key`, `<table>_<columns>_fkey`, `<table>_<column>_check`,
+    /// `<table>_<column>_not_null`. `None` for other errors, or when it cannot be told.
+    pub fn constraint(&self) -> Option<&str> {
+        self.constraint.as_deref()
+    }
+
+    /// Names the constraint that refused the write (the backends' error classification).
+    pub(crate) fn with_constraint(mut self, name: impl Into<String>) -> Self {
+        self.constraint = Some(name.into());
+        self
     }
 
     /// The human-readable message (without the kind prefix).

@@ -8,6 +8,7 @@ mod support;
 mod analyses;
 mod analysis_cache;
 mod chart_insights;
+mod constraints;
 mod experiment_documents;
 mod experiments;
 mod explorations;

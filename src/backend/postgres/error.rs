@@ -51,11 +51,28 @@ fn describe(err: &tokio_postgres::Error) -> String {
 impl From<tokio_postgres::Error> for Error {
     fn from(err: tokio_postgres::Error) -> Self {
         let kind = kind_of(&err);
-        let message = match err.as_db_error() {
-            Some(db) => format!("{} ({})", db.message(), db.code().code()),
-            None => describe(&err),
+        let (message, constraint) = match err.as_db_error() {
+            Some(db) => (
+                format!("{} ({})", db.message(), db.code().code()),
+                match (db.constraint(), db.table(), db.column()) {
+                    (Some(name), _, _) => Some(name.to_owned()),
+                    // NOT NULL has no constraint name before PostgreSQL 18; use 18's.
+                    (None, Some(table), Some(column)) if *db.code() == SqlState::NOT_NULL_VIOLATION => {
+                        Some(format!("{table}_{column}_not_null"))
+                    }
+                    _ => None,
+                },
+            ),
+            None => (describe(&err), None),
         };
-        Error::new(kind, message).with_source(err)
+        let error = Error::new(kind, message);
+        let error = match constraint {
+            Some(name) if matches!(kind, ErrorKind::Conflict | ErrorKind::ForeignKey | ErrorKind::Check) => {
+                error.with_constraint(name)
+            }
+            _ => error,
+        };
+        error.with_source(err)
     }
 }
 

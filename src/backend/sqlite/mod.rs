@@ -8,6 +8,7 @@
 mod analysis;
 mod analysis_cache;
 mod chart_insight;
+mod constraint;
 pub(crate) mod copy_source;
 pub(crate) mod doctor;
 mod error;
@@ -58,16 +59,22 @@ thread_local! {
     static READING: Cell<bool> = const { Cell::new(false) };
     /// Rows stepped by queries on this thread since [`counted`] last reset it.
     static ROWS_READ: Cell<u64> = const { Cell::new(0) };
+    /// The last INSERT / UPDATE / DELETE started on this thread, values inlined: what
+    /// [`constraint::name`] runs again to find the foreign key a failed write broke.
+    static LAST_WRITE: Cell<Option<String>> = const { Cell::new(None) };
 }
 
 /// SQLite's trace hook (installed on every connection): counts the result rows of queries.
 /// Rows returned by writes (`INSERT … RETURNING`) are counted as changes instead.
 fn count_rows(event: TraceEvent<'_>) {
     match event {
-        TraceEvent::Stmt(_, sql) => {
+        TraceEvent::Stmt(stmt, sql) => {
             let sql = sql.trim_start();
             let starts = |word: &str| sql.get(..word.len()).is_some_and(|h| h.eq_ignore_ascii_case(word));
             READING.set(starts("select") || starts("with"));
+            if ["insert", "update", "delete", "replace"].into_iter().any(starts) {
+                LAST_WRITE.set(stmt.expanded_sql());
+            }
         }
         TraceEvent::Row(_) if READING.get() => ROWS_READ.set(ROWS_READ.get().saturating_add(1)),
         _ => {}
@@ -84,6 +91,26 @@ fn counted<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Re
         .get()
         .saturating_add(conn.total_changes().saturating_sub(before));
     Ok((value, rows))
+}
+
+/// Attaches to a constraint failure the name PostgreSQL gives that constraint (see
+/// [`constraint`]); runs on `conn` inside the failed write's still-open transaction.
+fn name_constraint(conn: &Connection, err: Error) -> Error {
+    let statement = LAST_WRITE.take();
+    if !matches!(
+        err.kind(),
+        ErrorKind::Conflict | ErrorKind::ForeignKey | ErrorKind::Check
+    ) || err.constraint().is_some()
+    {
+        return err;
+    }
+    let name = std::error::Error::source(&err)
+        .and_then(|source| source.downcast_ref::<rusqlite::Error>())
+        .and_then(|native| constraint::name(conn, native, statement.as_deref()));
+    match name {
+        Some(name) => err.with_constraint(name),
+        None => err,
+    }
 }
 
 /// Runs a blocking closure on tokio's blocking pool; a panic inside becomes an error.
@@ -261,7 +288,7 @@ impl SqliteDb {
             .take()
             .ok_or_else(|| Error::other("the unit of work lost its connection after a panic"))?;
         let (guard, result) = run_blocking(move || {
-            let result = counted(&guard, f);
+            let result = counted(&guard, f).map_err(|e| name_constraint(&guard, e));
             Ok((guard, result))
         })
         .await?;
@@ -348,7 +375,7 @@ impl SqliteDb {
         let (value, rows) = run_blocking(move || {
             reset_abandoned(&guard);
             let tx = guard.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let result = counted(&tx, f)?;
+            let result = counted(&tx, f).map_err(|e| name_constraint(&tx, e))?;
             tx.commit()?;
             Ok(result)
         })
