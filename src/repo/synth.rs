@@ -6,28 +6,32 @@ use crate::Result;
 use crate::model::{NewSynth, Page, PageRequest, Synth, SynthSearch, SynthSort};
 
 /// Synths (`synths`).
-#[crate::observe::traced]
+#[super::repository]
 #[async_trait]
 pub trait SynthRepository: Send + Sync {
     /// Creates a synth (`version` `2.0.0` when not given, like the column default).
     ///
     /// # Errors
     /// Conflict when the id exists; ForeignKey when the group does not exist.
+    #[write]
     async fn create(&self, new: &NewSynth) -> Result<Synth>;
 
     /// The synth with this id, or `None`.
+    #[read]
     async fn get(&self, id: &str) -> Result<Option<Synth>>;
 
     /// All synths in the given order (ties by id ascending).
     ///
     /// # Errors
     /// InvalidInput for a bad page.
+    #[read]
     async fn list(&self, sort: SynthSort, page: PageRequest) -> Result<Page<Synth>>;
 
     /// The synths of a group, newest first (ties by id ascending).
     ///
     /// # Errors
     /// InvalidInput for a bad page.
+    #[read]
     async fn list_by_group(&self, group_id: &str, page: PageRequest) -> Result<Page<Synth>>;
 
     /// Synths matching every criterion of `search` (replaces the legacy raw `where_clause`),
@@ -37,8 +41,10 @@ pub trait SynthRepository: Send + Sync {
     ///
     /// # Errors
     /// InvalidInput for a bad page or filter; caller text never reaches SQL.
+    #[read]
     async fn search(&self, search: &SynthSearch, page: PageRequest) -> Result<Page<Synth>>;
 
     /// Deletes a synth; returns whether it existed.
+    #[write]
     async fn delete(&self, id: &str) -> Result<bool>;
 }

@@ -40,7 +40,7 @@ fn analysis_run(row: &Row) -> Result<AnalysisRun> {
 #[async_trait]
 impl AnalysisRepository for PgAnalysisRepository {
     async fn create(&self, new: &NewAnalysisRun) -> Result<AnalysisRun> {
-        let new = new.checked()?;
+        let new = new.clone();
         let started_at = new.started_at.unwrap_or_else(now);
         let row = self
             .db
@@ -92,7 +92,7 @@ impl AnalysisRepository for PgAnalysisRepository {
     }
 
     async fn update_status(&self, id: &str, update: &AnalysisStatusUpdate) -> Result<AnalysisRun> {
-        let update = update.checked()?;
+        let update = update.clone();
         self.db
             .query_opt(
                 "UPDATE analysis_runs

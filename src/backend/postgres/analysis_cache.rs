@@ -62,7 +62,10 @@ impl AnalysisCacheRepository for PgAnalysisCacheRepository {
     }
 
     async fn save(&self, entry: &NewCacheEntry) -> Result<AnalysisCacheEntry> {
-        let entry = entry.checked(now())?;
+        let entry = NewCacheEntry {
+            computed_at: Some(entry.computed_at.unwrap_or_else(now)),
+            ..entry.clone()
+        };
         let row = self
             .db
             .query_one(
@@ -86,7 +89,13 @@ impl AnalysisCacheRepository for PgAnalysisCacheRepository {
     async fn save_many(&self, entries: &[NewCacheEntry]) -> Result<u64> {
         // One row per (analysis, key): ON CONFLICT cannot touch a row twice in one statement.
         let now = now();
-        let entries = NewCacheEntry::checked_batch(entries, now)?;
+        let entries: Vec<NewCacheEntry> = NewCacheEntry::last_per_key(entries)
+            .into_iter()
+            .map(|e| NewCacheEntry {
+                computed_at: Some(e.computed_at.unwrap_or(now)),
+                ..e.clone()
+            })
+            .collect();
         if entries.is_empty() {
             return Ok(0);
         }

@@ -62,7 +62,7 @@ impl ChartInsightRepository for PgChartInsightRepository {
     }
 
     async fn save(&self, new: &NewChartInsight) -> Result<ChartInsight> {
-        let new = new.checked()?;
+        let new = new.clone();
         let saved_at = new.saved_at.unwrap_or_else(now);
         let row = self
             .db

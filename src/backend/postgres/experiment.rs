@@ -46,7 +46,7 @@ fn updated_or_not_found(id: &str, row: Option<Row>) -> Result<Experiment> {
 #[async_trait]
 impl ExperimentRepository for PgExperimentRepository {
     async fn create(&self, new: &NewExperiment) -> Result<Experiment> {
-        let new = &new.checked()?;
+        let new = &new.clone();
         let created_at = new.created_at.map(truncate).unwrap_or_else(now);
         let row = self
             .db
@@ -81,7 +81,6 @@ impl ExperimentRepository for PgExperimentRepository {
     }
 
     async fn list(&self, page: PageRequest) -> Result<Page<ExperimentSummary>> {
-        page.validate()?;
         // One statement, so the total and the page come from the same snapshot.
         let rows = self
             .db
@@ -125,7 +124,7 @@ impl ExperimentRepository for PgExperimentRepository {
     }
 
     async fn update(&self, id: &str, changes: &ExperimentChanges) -> Result<Experiment> {
-        let changes = &changes.checked()?;
+        let changes = &changes.clone();
         let clear_or_set = changes.description.is_some();
         let description = changes.description.clone().flatten();
         let row = self
@@ -150,7 +149,7 @@ impl ExperimentRepository for PgExperimentRepository {
     }
 
     async fn update_scorecard(&self, id: &str, scorecard: &Value) -> Result<Experiment> {
-        let scorecard = &crate::model::portable::json(scorecard, "scorecard")?;
+        let scorecard = &scorecard.clone();
         let row = self
             .db
             .query_opt(

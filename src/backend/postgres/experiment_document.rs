@@ -112,7 +112,7 @@ impl ExperimentDocumentRepository for PgExperimentDocumentRepository {
     }
 
     async fn save(&self, new: &NewExperimentDocument) -> Result<ExperimentDocument> {
-        let new = new.checked()?;
+        let new = new.clone();
         let generated_at = new.generated_at.unwrap_or_else(now);
         let row = self
             .db
@@ -149,7 +149,6 @@ impl ExperimentDocumentRepository for PgExperimentDocumentRepository {
         document_type: DocumentType,
         model: Option<&str>,
     ) -> Result<ExperimentDocument> {
-        crate::model::portable::opt_text(model, "model")?;
         let row = self
             .db
             .query_one(
@@ -180,7 +179,7 @@ impl ExperimentDocumentRepository for PgExperimentDocumentRepository {
         document_type: DocumentType,
         update: &DocumentStatusUpdate,
     ) -> Result<ExperimentDocument> {
-        let update = update.checked()?;
+        let update = update.clone();
         self.db
             .query_opt(
                 "UPDATE experiment_documents

@@ -6,7 +6,6 @@ use tokio_postgres::Row;
 
 use super::PgDb;
 use super::row::{enumerated, get, json, opt_json, opt_timestamp, timestamp};
-use crate::model::portable;
 use crate::model::{
     Exploration, ExplorationChanges, NewExploration, NewScenarioNode, NodeStatus, ScenarioNode, ScenarioNodeChanges,
     node_status_counts, now, truncate,
@@ -101,7 +100,7 @@ fn node_updated(id: &str, row: Option<Row>) -> Result<ScenarioNode> {
 #[async_trait]
 impl ExplorationRepository for PgExplorationRepository {
     async fn create(&self, new: &NewExploration) -> Result<Exploration> {
-        let new = &new.checked()?;
+        let new = &new.clone();
         let started_at = new.started_at.map(truncate).unwrap_or_else(now);
         let row = self
             .db
@@ -139,7 +138,6 @@ impl ExplorationRepository for PgExplorationRepository {
     }
 
     async fn update(&self, id: &str, changes: &ExplorationChanges) -> Result<Exploration> {
-        changes.validate()?;
         let status = changes.status.map(|s| s.as_str());
         let completed_at = changes.completed_at.map(truncate);
         let row = self
@@ -188,7 +186,7 @@ impl ExplorationRepository for PgExplorationRepository {
     }
 
     async fn create_node(&self, new: &NewScenarioNode) -> Result<ScenarioNode> {
-        let new = &new.checked()?;
+        let new = &new.clone();
         let created_at = new.created_at.map(truncate).unwrap_or_else(now);
         let row = self
             .db
@@ -232,7 +230,7 @@ impl ExplorationRepository for PgExplorationRepository {
     }
 
     async fn update_node(&self, id: &str, changes: &ScenarioNodeChanges) -> Result<ScenarioNode> {
-        let changes = &changes.checked()?;
+        let changes = &changes.clone();
         let status = changes.node_status.map(|s| s.as_str());
         let row = self
             .db
@@ -286,8 +284,7 @@ impl ExplorationRepository for PgExplorationRepository {
         results: &Value,
         execution_time_seconds: f64,
     ) -> Result<ScenarioNode> {
-        let execution_time_seconds = portable::finite(execution_time_seconds, "execution_time_seconds")?;
-        let results = &portable::json(results, "simulation results")?;
+        let results = &results.clone();
         let row = self
             .db
             .query_opt(

@@ -36,7 +36,7 @@ fn guide(row: &Row) -> Result<InterviewGuide> {
 #[async_trait]
 impl InterviewGuideRepository for PgInterviewGuideRepository {
     async fn create(&self, experiment_id: &str, fields: &InterviewGuideFields) -> Result<InterviewGuide> {
-        let fields = &fields.checked()?;
+        let fields = &fields.clone();
         let row = self
             .db
             .query_one(
@@ -80,7 +80,7 @@ impl InterviewGuideRepository for PgInterviewGuideRepository {
     }
 
     async fn update(&self, experiment_id: &str, fields: &InterviewGuideFields) -> Result<InterviewGuide> {
-        let fields = &fields.checked()?;
+        let fields = &fields.clone();
         self.db
             .query_opt(
                 "UPDATE interview_guide

@@ -41,7 +41,7 @@ fn region(row: &Row) -> Result<RegionAnalysis> {
 #[async_trait]
 impl RegionRepository for PgRegionRepository {
     async fn save(&self, new: &NewRegionAnalysis) -> Result<RegionAnalysis> {
-        let new = new.checked()?;
+        let new = new.clone();
         let row = self
             .db
             .query_one(
@@ -68,7 +68,7 @@ impl RegionRepository for PgRegionRepository {
     }
 
     async fn save_many(&self, new: &[NewRegionAnalysis]) -> Result<Vec<RegionAnalysis>> {
-        let batch = new.iter().map(NewRegionAnalysis::checked).collect::<Result<Vec<_>>>()?;
+        let batch = new.to_vec();
         if batch.is_empty() {
             return Ok(Vec::new());
         }

@@ -73,7 +73,6 @@ fn id_set(rows: &[Row]) -> Result<BTreeSet<String>> {
 #[async_trait]
 impl ResearchRepository for PgResearchRepository {
     async fn list_executions(&self, filter: &ExecutionFilter, page: PageRequest) -> Result<Page<ResearchExecution>> {
-        page.validate()?;
         let status = filter.status.map(|s| s.as_str());
         // One statement, so the total and the page come from the same snapshot.
         let rows = self
@@ -153,7 +152,7 @@ impl ResearchRepository for PgResearchRepository {
     }
 
     async fn create_execution(&self, new: &NewResearchExecution) -> Result<ResearchExecution> {
-        let new = &new.checked()?;
+        let new = &new.clone();
         let started_at = new.started_at.map(truncate).unwrap_or_else(now);
         let row = self
             .db
@@ -276,7 +275,7 @@ impl ResearchRepository for PgResearchRepository {
     }
 
     async fn upsert_transcript(&self, new: &NewTranscript) -> Result<Transcript> {
-        let new = &new.checked()?;
+        let new = &new.clone();
         let written_at = new.timestamp.map(truncate).unwrap_or_else(now);
         let row = self
             .db

@@ -38,7 +38,7 @@ fn sensitivity(row: &Row) -> Result<SensitivityResult> {
 #[async_trait]
 impl SensitivityRepository for PgSensitivityRepository {
     async fn save(&self, new: &NewSensitivityResult) -> Result<SensitivityResult> {
-        let new = new.checked()?;
+        let new = new.clone();
         let created_at = new.created_at.unwrap_or_else(now);
         let row = self
             .db

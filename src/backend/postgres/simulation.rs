@@ -40,7 +40,7 @@ fn simulation(row: &Row) -> Result<SimulationRun> {
 #[async_trait]
 impl SimulationRepository for PgSimulationRepository {
     async fn create(&self, new: &NewSimulation) -> Result<SimulationRun> {
-        let new = new.checked()?;
+        let new = new.clone();
         let started_at = new.started_at.unwrap_or_else(now);
         let row = self
             .db
@@ -97,7 +97,6 @@ impl SimulationRepository for PgSimulationRepository {
     }
 
     async fn list(&self, page: PageRequest) -> Result<Page<SimulationRun>> {
-        page.validate()?;
         // One statement, so the total and the page come from the same snapshot.
         let rows = self
             .db
@@ -126,7 +125,7 @@ impl SimulationRepository for PgSimulationRepository {
     }
 
     async fn update_status(&self, id: &str, update: &SimulationStatusUpdate) -> Result<SimulationRun> {
-        let update = update.checked()?;
+        let update = update.clone();
         self.db
             .query_opt(
                 "UPDATE simulation_runs

@@ -115,8 +115,6 @@ fn where_clause(search: &SynthSearch, params: &mut Params) -> Result<String> {
 impl PgSynthRepository {
     /// One page of the synths matching `search`, total and page in one statement.
     async fn page(&self, search: &SynthSearch, page: PageRequest) -> Result<Page<Synth>> {
-        page.validate()?;
-        search.validate()?;
         let mut params = Params::default();
         let filter = where_clause(search, &mut params)?;
         let order = order_by(search.sort);
@@ -154,7 +152,7 @@ impl PgSynthRepository {
 #[async_trait]
 impl SynthRepository for PgSynthRepository {
     async fn create(&self, new: &NewSynth) -> Result<Synth> {
-        let new = &new.checked()?;
+        let new = &new.clone();
         let created_at = new.created_at.map(truncate).unwrap_or_else(now);
         let row = self
             .db

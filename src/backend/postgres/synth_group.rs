@@ -79,7 +79,7 @@ impl SynthGroupRepository for PgSynthGroupRepository {
     }
 
     async fn create(&self, new: &NewSynthGroup) -> Result<SynthGroup> {
-        let new = &new.checked()?;
+        let new = &new.clone();
         let created_at = new.created_at.map(truncate).unwrap_or_else(now);
         let row = self
             .db
@@ -143,7 +143,6 @@ impl SynthGroupRepository for PgSynthGroupRepository {
     }
 
     async fn list(&self, page: PageRequest) -> Result<Page<SynthGroupWithCount>> {
-        page.validate()?;
         // One statement, so the total and the page come from the same snapshot.
         let rows = self
             .db

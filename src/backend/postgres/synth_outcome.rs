@@ -38,7 +38,7 @@ fn synth_outcome(row: &Row) -> Result<SynthOutcome> {
 #[async_trait]
 impl SynthOutcomeRepository for PgSynthOutcomeRepository {
     async fn create(&self, new: &NewSynthOutcome) -> Result<SynthOutcome> {
-        let new = new.checked()?;
+        let new = new.clone();
         let row = self
             .db
             .query_one(
@@ -61,10 +61,7 @@ impl SynthOutcomeRepository for PgSynthOutcomeRepository {
     }
 
     async fn create_batch(&self, outcomes: &[NewSynthOutcome]) -> Result<u64> {
-        let outcomes = outcomes
-            .iter()
-            .map(NewSynthOutcome::checked)
-            .collect::<Result<Vec<_>>>()?;
+        let outcomes = outcomes.to_vec();
         if outcomes.is_empty() {
             return Ok(0);
         }
@@ -111,7 +108,6 @@ impl SynthOutcomeRepository for PgSynthOutcomeRepository {
     }
 
     async fn list_by_analysis(&self, analysis_id: &str, page: PageRequest) -> Result<Page<SynthOutcome>> {
-        page.validate()?;
         // One statement, so the total and the page come from the same snapshot.
         let rows = self
             .db

@@ -43,7 +43,7 @@ fn analysis_run(row: &Row<'_>) -> Result<AnalysisRun> {
 #[async_trait]
 impl AnalysisRepository for SqliteAnalysisRepository {
     async fn create(&self, new: &NewAnalysisRun) -> Result<AnalysisRun> {
-        let new = new.checked()?;
+        let new = new.clone();
         let started_at = new.started_at.unwrap_or_else(now);
         self.db
             .write(move |conn| {
@@ -101,7 +101,7 @@ impl AnalysisRepository for SqliteAnalysisRepository {
     }
 
     async fn update_status(&self, id: &str, update: &AnalysisStatusUpdate) -> Result<AnalysisRun> {
-        let (id, update) = (id.to_owned(), update.checked()?);
+        let (id, update) = (id.to_owned(), update.clone());
         self.db
             .write(move |conn| {
                 let mut stmt = conn.prepare_cached(

@@ -67,7 +67,10 @@ impl AnalysisCacheRepository for SqliteAnalysisCacheRepository {
     }
 
     async fn save(&self, entry: &NewCacheEntry) -> Result<AnalysisCacheEntry> {
-        let entry = entry.checked(now())?;
+        let entry = NewCacheEntry {
+            computed_at: Some(entry.computed_at.unwrap_or_else(now)),
+            ..entry.clone()
+        };
         self.db
             .write(move |conn| {
                 let mut stmt = conn.prepare_cached(
@@ -93,7 +96,14 @@ impl AnalysisCacheRepository for SqliteAnalysisCacheRepository {
     }
 
     async fn save_many(&self, entries: &[NewCacheEntry]) -> Result<u64> {
-        let entries = NewCacheEntry::checked_batch(entries, now())?;
+        let now = now();
+        let entries: Vec<NewCacheEntry> = NewCacheEntry::last_per_key(entries)
+            .into_iter()
+            .map(|e| NewCacheEntry {
+                computed_at: Some(e.computed_at.unwrap_or(now)),
+                ..e.clone()
+            })
+            .collect();
         if entries.is_empty() {
             return Ok(0);
         }

@@ -68,7 +68,7 @@ impl ChartInsightRepository for SqliteChartInsightRepository {
     }
 
     async fn save(&self, new: &NewChartInsight) -> Result<ChartInsight> {
-        let new = new.checked()?;
+        let new = new.clone();
         let saved_at = new.saved_at.unwrap_or_else(now);
         self.db
             .write(move |conn| {

@@ -45,7 +45,7 @@ fn updated_or_not_found(id: &str, row: Option<Experiment>) -> Result<Experiment>
 #[async_trait]
 impl ExperimentRepository for SqliteExperimentRepository {
     async fn create(&self, new: &NewExperiment) -> Result<Experiment> {
-        let new = new.checked()?;
+        let new = new.clone();
         let created_at = new.created_at.map(crate::model::truncate).unwrap_or_else(now);
         self.db
             .write(move |conn| {
@@ -85,7 +85,6 @@ impl ExperimentRepository for SqliteExperimentRepository {
     }
 
     async fn list(&self, page: PageRequest) -> Result<Page<ExperimentSummary>> {
-        page.validate()?;
         self.db
             .read(move |conn| {
                 // One statement, so the total and the page come from the same snapshot.
@@ -132,7 +131,7 @@ impl ExperimentRepository for SqliteExperimentRepository {
     }
 
     async fn update(&self, id: &str, changes: &ExperimentChanges) -> Result<Experiment> {
-        let (id, changes, updated_at) = (id.to_owned(), changes.checked()?, now());
+        let (id, changes, updated_at) = (id.to_owned(), changes.clone(), now());
         self.db
             .write(move |conn| {
                 let mut stmt = conn.prepare_cached(
@@ -157,7 +156,7 @@ impl ExperimentRepository for SqliteExperimentRepository {
     }
 
     async fn update_scorecard(&self, id: &str, scorecard: &Value) -> Result<Experiment> {
-        let scorecard = crate::model::portable::json(scorecard, "scorecard")?;
+        let scorecard = scorecard.clone();
         let (id, scorecard, updated_at) = (id.to_owned(), json_param(&scorecard), now());
         self.db
             .write(move |conn| {

@@ -122,7 +122,7 @@ impl ExperimentDocumentRepository for SqliteExperimentDocumentRepository {
     }
 
     async fn save(&self, new: &NewExperimentDocument) -> Result<ExperimentDocument> {
-        let new = new.checked()?;
+        let new = new.clone();
         let generated_at = new.generated_at.unwrap_or_else(now);
         self.db
             .write(move |conn| {
@@ -163,7 +163,6 @@ impl ExperimentDocumentRepository for SqliteExperimentDocumentRepository {
         document_type: DocumentType,
         model: Option<&str>,
     ) -> Result<ExperimentDocument> {
-        crate::model::portable::opt_text(model, "model")?;
         let (new_id, experiment_id, model, generated_at) = (
             id::generate("doc", 12),
             experiment_id.to_owned(),
@@ -204,7 +203,7 @@ impl ExperimentDocumentRepository for SqliteExperimentDocumentRepository {
         document_type: DocumentType,
         update: &DocumentStatusUpdate,
     ) -> Result<ExperimentDocument> {
-        let (experiment_id, update, generated_at) = (experiment_id.to_owned(), update.checked()?, now());
+        let (experiment_id, update, generated_at) = (experiment_id.to_owned(), update.clone(), now());
         self.db
             .write(move |conn| {
                 let mut stmt = conn.prepare_cached(

@@ -9,7 +9,6 @@ use super::row::{
     enumerated, int, json, json_param, opt_float, opt_json, opt_json_param, opt_string, opt_timestamp, opt_ts_param,
     string, timestamp, ts_param,
 };
-use crate::model::portable;
 use crate::model::{
     Exploration, ExplorationChanges, NewExploration, NewScenarioNode, NodeStatus, ScenarioNode, ScenarioNodeChanges,
     now, truncate,
@@ -108,7 +107,7 @@ fn node_updated(id: &str, row: Option<&Row<'_>>) -> Result<ScenarioNode> {
 #[async_trait]
 impl ExplorationRepository for SqliteExplorationRepository {
     async fn create(&self, new: &NewExploration) -> Result<Exploration> {
-        let new = new.checked()?;
+        let new = new.clone();
         let started_at = new.started_at.map(truncate).unwrap_or_else(now);
         self.db
             .write(move |conn| {
@@ -151,7 +150,6 @@ impl ExplorationRepository for SqliteExplorationRepository {
     }
 
     async fn update(&self, id: &str, changes: &ExplorationChanges) -> Result<Exploration> {
-        changes.validate()?;
         let (id, changes) = (id.to_owned(), changes.clone());
         let completed_at = opt_ts_param(&changes.completed_at.map(truncate));
         self.db
@@ -204,7 +202,7 @@ impl ExplorationRepository for SqliteExplorationRepository {
     }
 
     async fn create_node(&self, new: &NewScenarioNode) -> Result<ScenarioNode> {
-        let new = new.checked()?;
+        let new = new.clone();
         let created_at = new.created_at.map(truncate).unwrap_or_else(now);
         self.db
             .write(move |conn| {
@@ -253,7 +251,7 @@ impl ExplorationRepository for SqliteExplorationRepository {
     }
 
     async fn update_node(&self, id: &str, changes: &ScenarioNodeChanges) -> Result<ScenarioNode> {
-        let (id, changes) = (id.to_owned(), changes.checked()?);
+        let (id, changes) = (id.to_owned(), changes.clone());
         self.db
             .write(move |conn| {
                 let mut stmt = conn.prepare_cached(concat!(
@@ -305,8 +303,7 @@ impl ExplorationRepository for SqliteExplorationRepository {
         results: &Value,
         execution_time_seconds: f64,
     ) -> Result<ScenarioNode> {
-        let execution_time_seconds = portable::finite(execution_time_seconds, "execution_time_seconds")?;
-        let results = portable::json(results, "simulation results")?;
+        let results = results.clone();
         let (id, results) = (id.to_owned(), json_param(&results));
         self.db
             .write(move |conn| {

@@ -36,7 +36,7 @@ fn guide(row: &Row<'_>) -> Result<InterviewGuide> {
 #[async_trait]
 impl InterviewGuideRepository for SqliteInterviewGuideRepository {
     async fn create(&self, experiment_id: &str, fields: &InterviewGuideFields) -> Result<InterviewGuide> {
-        let fields = &fields.checked()?;
+        let fields = &fields.clone();
         let (experiment_id, fields, created_at) = (experiment_id.to_owned(), fields.clone(), now());
         self.db
             .write(move |conn| {
@@ -89,7 +89,7 @@ impl InterviewGuideRepository for SqliteInterviewGuideRepository {
     }
 
     async fn update(&self, experiment_id: &str, fields: &InterviewGuideFields) -> Result<InterviewGuide> {
-        let fields = &fields.checked()?;
+        let fields = &fields.clone();
         let (experiment_id, fields, updated_at) = (experiment_id.to_owned(), fields.clone(), now());
         self.db
             .write(move |conn| {

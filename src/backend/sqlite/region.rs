@@ -67,12 +67,12 @@ fn insert(conn: &Connection, new: &NewRegionAnalysis) -> Result<RegionAnalysis> 
 #[async_trait]
 impl RegionRepository for SqliteRegionRepository {
     async fn save(&self, new: &NewRegionAnalysis) -> Result<RegionAnalysis> {
-        let new = new.checked()?;
+        let new = new.clone();
         self.db.write(move |conn| insert(conn, &new)).await
     }
 
     async fn save_many(&self, new: &[NewRegionAnalysis]) -> Result<Vec<RegionAnalysis>> {
-        let batch = new.iter().map(NewRegionAnalysis::checked).collect::<Result<Vec<_>>>()?;
+        let batch = new.to_vec();
         if batch.is_empty() {
             return Ok(Vec::new());
         }

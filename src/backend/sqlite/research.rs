@@ -99,7 +99,6 @@ fn id_set(conn: &Connection, sql: &str, ids: &str) -> Result<BTreeSet<String>> {
 #[async_trait]
 impl ResearchRepository for SqliteResearchRepository {
     async fn list_executions(&self, filter: &ExecutionFilter, page: PageRequest) -> Result<Page<ResearchExecution>> {
-        page.validate()?;
         let status = filter.status.map(|s| s.as_str());
         let experiment_id = filter.experiment_id.clone();
         self.db
@@ -186,7 +185,7 @@ impl ResearchRepository for SqliteResearchRepository {
     }
 
     async fn create_execution(&self, new: &NewResearchExecution) -> Result<ResearchExecution> {
-        let new = new.checked()?;
+        let new = new.clone();
         let started_at = new.started_at.map(truncate).unwrap_or_else(now);
         self.db
             .write(move |conn| {
@@ -320,7 +319,7 @@ impl ResearchRepository for SqliteResearchRepository {
     }
 
     async fn upsert_transcript(&self, new: &NewTranscript) -> Result<Transcript> {
-        let new = new.checked()?;
+        let new = new.clone();
         let written_at = new.timestamp.map(truncate).unwrap_or_else(now);
         self.db
             .write(move |conn| {

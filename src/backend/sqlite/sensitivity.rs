@@ -38,7 +38,7 @@ fn sensitivity(row: &Row<'_>) -> Result<SensitivityResult> {
 #[async_trait]
 impl SensitivityRepository for SqliteSensitivityRepository {
     async fn save(&self, new: &NewSensitivityResult) -> Result<SensitivityResult> {
-        let new = new.checked()?;
+        let new = new.clone();
         let created_at = new.created_at.unwrap_or_else(now);
         self.db
             .write(move |conn| {

@@ -43,7 +43,7 @@ fn simulation(row: &Row<'_>) -> Result<SimulationRun> {
 #[async_trait]
 impl SimulationRepository for SqliteSimulationRepository {
     async fn create(&self, new: &NewSimulation) -> Result<SimulationRun> {
-        let new = new.checked()?;
+        let new = new.clone();
         let started_at = new.started_at.unwrap_or_else(now);
         self.db
             .write(move |conn| {
@@ -111,7 +111,6 @@ impl SimulationRepository for SqliteSimulationRepository {
     }
 
     async fn list(&self, page: PageRequest) -> Result<Page<SimulationRun>> {
-        page.validate()?;
         self.db
             .read(move |conn| {
                 // One statement, so the total and the page come from the same snapshot.
@@ -142,7 +141,7 @@ impl SimulationRepository for SqliteSimulationRepository {
     }
 
     async fn update_status(&self, id: &str, update: &SimulationStatusUpdate) -> Result<SimulationRun> {
-        let (id, update) = (id.to_owned(), update.checked()?);
+        let (id, update) = (id.to_owned(), update.clone());
         self.db
             .write(move |conn| {
                 let mut stmt = conn.prepare_cached(

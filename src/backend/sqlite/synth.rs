@@ -95,8 +95,6 @@ fn where_clause(search: &SynthSearch, params: &mut Params) -> Result<String> {
 impl SqliteSynthRepository {
     /// One page of the synths matching `search`, total and page in one statement.
     async fn page(&self, search: &SynthSearch, page: PageRequest) -> Result<Page<Synth>> {
-        page.validate()?;
-        search.validate()?;
         let mut params = Params::default();
         let filter = where_clause(search, &mut params)?;
         let order = order_by(search.sort);
@@ -143,7 +141,7 @@ impl SqliteSynthRepository {
 #[async_trait]
 impl SynthRepository for SqliteSynthRepository {
     async fn create(&self, new: &NewSynth) -> Result<Synth> {
-        let new = new.checked()?;
+        let new = new.clone();
         let created_at = new.created_at.map(truncate).unwrap_or_else(now);
         self.db
             .write(move |conn| {

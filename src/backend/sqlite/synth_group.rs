@@ -66,7 +66,7 @@ impl SynthGroupRepository for SqliteSynthGroupRepository {
     }
 
     async fn create(&self, new: &NewSynthGroup) -> Result<SynthGroup> {
-        let new = new.checked()?;
+        let new = new.clone();
         let created_at = new.created_at.map(truncate).unwrap_or_else(now);
         self.db
             .write(move |conn| {
@@ -137,7 +137,6 @@ impl SynthGroupRepository for SqliteSynthGroupRepository {
     }
 
     async fn list(&self, page: PageRequest) -> Result<Page<SynthGroupWithCount>> {
-        page.validate()?;
         self.db
             .read(move |conn| {
                 // One statement, so the total and the page come from the same snapshot.

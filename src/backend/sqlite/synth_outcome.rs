@@ -37,7 +37,7 @@ fn synth_outcome(row: &Row<'_>) -> Result<SynthOutcome> {
 #[async_trait]
 impl SynthOutcomeRepository for SqliteSynthOutcomeRepository {
     async fn create(&self, new: &NewSynthOutcome) -> Result<SynthOutcome> {
-        let new = new.checked()?;
+        let new = new.clone();
         self.db
             .write(move |conn| {
                 let mut stmt = conn.prepare_cached(
@@ -64,10 +64,7 @@ impl SynthOutcomeRepository for SqliteSynthOutcomeRepository {
     }
 
     async fn create_batch(&self, outcomes: &[NewSynthOutcome]) -> Result<u64> {
-        let outcomes = outcomes
-            .iter()
-            .map(NewSynthOutcome::checked)
-            .collect::<Result<Vec<_>>>()?;
+        let outcomes = outcomes.to_vec();
         if outcomes.is_empty() {
             return Ok(0);
         }
@@ -111,7 +108,6 @@ impl SynthOutcomeRepository for SqliteSynthOutcomeRepository {
     }
 
     async fn list_by_analysis(&self, analysis_id: &str, page: PageRequest) -> Result<Page<SynthOutcome>> {
-        page.validate()?;
         let analysis_id = analysis_id.to_owned();
         self.db
             .read(move |conn| {
