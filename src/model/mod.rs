@@ -40,6 +40,12 @@ macro_rules! string_enum {
             }
         }
 
+        impl crate::model::StringEnum for $name {
+            fn as_str(self) -> &'static str {
+                $name::as_str(self)
+            }
+        }
+
         impl crate::model::Input for $name {
             fn checked(&self, _what: &str) -> crate::Result<std::borrow::Cow<'_, Self>> {
                 Ok(std::borrow::Cow::Borrowed(self))
@@ -52,6 +58,12 @@ macro_rules! string_enum {
             }
         }
     };
+}
+
+/// An enumerated column: one of a fixed set of legacy strings (every `string_enum!` type).
+pub(crate) trait StringEnum: Copy + std::str::FromStr + Send + Sync + 'static {
+    /// The legacy string stored in the database.
+    fn as_str(self) -> &'static str;
 }
 
 mod analysis;

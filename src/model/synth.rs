@@ -8,6 +8,19 @@ use super::{Input, Timestamp};
 /// The id of the group that always exists.
 pub const DEFAULT_SYNTH_GROUP_ID: &str = "grp_00000001";
 
+/// Refuses to delete the default group (every backend asks before deleting a group).
+///
+/// # Errors
+/// InvalidInput for [`DEFAULT_SYNTH_GROUP_ID`].
+pub(crate) fn refuse_default_group(id: &str) -> crate::Result<()> {
+    if id == DEFAULT_SYNTH_GROUP_ID {
+        return Err(crate::Error::invalid_input(format!(
+            "the default synth group {DEFAULT_SYNTH_GROUP_ID} cannot be deleted"
+        )));
+    }
+    Ok(())
+}
+
 /// A named group of synths (`synth_groups`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SynthGroup {

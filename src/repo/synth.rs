@@ -25,14 +25,26 @@ pub trait SynthRepository: Send + Sync {
     /// # Errors
     /// InvalidInput for a bad page.
     #[read]
-    async fn list(&self, sort: SynthSort, page: PageRequest) -> Result<Page<Synth>>;
+    async fn list(&self, sort: SynthSort, page: PageRequest) -> Result<Page<Synth>> {
+        let search = SynthSearch {
+            sort,
+            ..SynthSearch::default()
+        };
+        self.search(&search, page).await
+    }
 
     /// The synths of a group, newest first (ties by id ascending).
     ///
     /// # Errors
     /// InvalidInput for a bad page.
     #[read]
-    async fn list_by_group(&self, group_id: &str, page: PageRequest) -> Result<Page<Synth>>;
+    async fn list_by_group(&self, group_id: &str, page: PageRequest) -> Result<Page<Synth>> {
+        let search = SynthSearch {
+            group_id: Some(group_id.to_owned()),
+            ..SynthSearch::default()
+        };
+        self.search(&search, page).await
+    }
 
     /// Synths matching every criterion of `search` (replaces the legacy raw `where_clause`),
     /// in `search.sort` order. Data filters: `Eq` compares JSON values of the same type

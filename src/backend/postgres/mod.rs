@@ -5,6 +5,7 @@ mod analysis;
 mod analysis_cache;
 mod chart_insight;
 pub(crate) mod doctor;
+mod driver;
 mod error;
 mod experiment;
 mod experiment_document;

@@ -10,6 +10,7 @@ mod analysis_cache;
 mod chart_insight;
 pub(crate) mod copy_source;
 pub(crate) mod doctor;
+mod driver;
 mod error;
 mod experiment;
 mod experiment_document;
@@ -352,16 +353,6 @@ impl SqliteDb {
         .await?;
         add_rows(rows);
         Ok(value)
-    }
-
-    /// Runs one write statement (cached) in its own transaction and returns the number of rows
-    /// it touched; the SQLite twin of `PgDb::execute`.
-    pub(crate) async fn execute<P>(&self, sql: &'static str, params: P) -> Result<u64>
-    where
-        P: rusqlite::Params + Send + 'static,
-    {
-        self.write(move |conn| Ok(conn.prepare_cached(sql)?.execute(params)? as u64))
-            .await
     }
 
     /// Runs `f` on a read-only connection (or on the writer for an in-memory database).
