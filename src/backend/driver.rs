@@ -205,7 +205,7 @@ pub(crate) trait Driver: Sync {
     ///
     /// # Errors
     /// As [`Driver::execute_sql`].
-    async fn execute(&self, sql: impl Into<Sql> + Send, args: Self::Args<'_>) -> Result<u64> {
+    async fn execute_count(&self, sql: impl Into<Sql> + Send, args: Self::Args<'_>) -> Result<u64> {
         self.execute_sql(sql.into(), args).await
     }
 

@@ -40,11 +40,7 @@ macro_rules! string_enum {
             }
         }
 
-        impl crate::model::StringEnum for $name {
-            fn as_str(self) -> &'static str {
-                $name::as_str(self)
-            }
-        }
+        impl crate::model::StringEnum for $name {}
 
         impl crate::model::Input for $name {
             fn checked(&self, _what: &str) -> crate::Result<std::borrow::Cow<'_, Self>> {
@@ -60,11 +56,9 @@ macro_rules! string_enum {
     };
 }
 
-/// An enumerated column: one of a fixed set of legacy strings (every `string_enum!` type).
-pub(crate) trait StringEnum: Copy + std::str::FromStr + Send + Sync + 'static {
-    /// The legacy string stored in the database.
-    fn as_str(self) -> &'static str;
-}
+/// An enumerated column: one of a fixed set of legacy strings, parsed by `FromStr` and
+/// written by `Display` (every `string_enum!` type).
+pub(crate) trait StringEnum: Copy + std::str::FromStr + std::fmt::Display + Send + Sync + 'static {}
 
 mod analysis;
 mod document;

@@ -90,7 +90,7 @@ impl AnalysisRepository for PgAnalysisRepository {
     async fn delete(&self, id: &str) -> Result<bool> {
         let deleted = self
             .db
-            .execute("DELETE FROM analysis_runs WHERE id = $1", &[&id])
+            .execute_count("DELETE FROM analysis_runs WHERE id = $1", &[&id])
             .await?;
         Ok(deleted > 0)
     }
@@ -98,7 +98,7 @@ impl AnalysisRepository for PgAnalysisRepository {
     async fn delete_by_experiment(&self, experiment_id: &str) -> Result<bool> {
         let deleted = self
             .db
-            .execute("DELETE FROM analysis_runs WHERE experiment_id = $1", &[&experiment_id])
+            .execute_count("DELETE FROM analysis_runs WHERE experiment_id = $1", &[&experiment_id])
             .await?;
         Ok(deleted > 0)
     }

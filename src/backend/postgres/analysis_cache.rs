@@ -74,7 +74,7 @@ impl AnalysisCacheRepository for PgAnalysisCacheRepository {
         let params: Vec<Option<&Value>> = entries.iter().map(|e| e.params.as_ref()).collect();
         let computed_at: Vec<Timestamp> = entries.iter().map(|e| e.computed_at.unwrap_or(now)).collect();
         self.db
-            .execute(
+            .execute_count(
                 "INSERT INTO analysis_cache (analysis_id, cache_key, data, params, computed_at)
                  SELECT t.analysis_id, t.cache_key, t.data, t.params, t.computed_at
                  FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[], $5::timestamptz[])
@@ -89,7 +89,7 @@ impl AnalysisCacheRepository for PgAnalysisCacheRepository {
     async fn delete(&self, analysis_id: &str, cache_key: &str) -> Result<bool> {
         let deleted = self
             .db
-            .execute(
+            .execute_count(
                 "DELETE FROM analysis_cache WHERE analysis_id = $1 AND cache_key = $2",
                 &[&analysis_id, &cache_key],
             )
@@ -99,7 +99,7 @@ impl AnalysisCacheRepository for PgAnalysisCacheRepository {
 
     async fn delete_all(&self, analysis_id: &str) -> Result<u64> {
         self.db
-            .execute("DELETE FROM analysis_cache WHERE analysis_id = $1", &[&analysis_id])
+            .execute_count("DELETE FROM analysis_cache WHERE analysis_id = $1", &[&analysis_id])
             .await
     }
 }

@@ -63,7 +63,7 @@ impl ChartInsightRepository for PgChartInsightRepository {
     async fn delete(&self, simulation_id: &str, insight_type: &str) -> Result<bool> {
         let deleted = self
             .db
-            .execute(
+            .execute_count(
                 "DELETE FROM chart_insights WHERE simulation_id = $1 AND insight_type = $2",
                 &[&simulation_id, &insight_type],
             )
@@ -73,7 +73,7 @@ impl ChartInsightRepository for PgChartInsightRepository {
 
     async fn delete_by_simulation(&self, simulation_id: &str) -> Result<u64> {
         self.db
-            .execute("DELETE FROM chart_insights WHERE simulation_id = $1", &[&simulation_id])
+            .execute_count("DELETE FROM chart_insights WHERE simulation_id = $1", &[&simulation_id])
             .await
     }
 }

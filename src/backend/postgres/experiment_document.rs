@@ -158,7 +158,7 @@ impl ExperimentDocumentRepository for PgExperimentDocumentRepository {
     async fn delete(&self, experiment_id: &str, document_type: DocumentType) -> Result<bool> {
         let deleted = self
             .db
-            .execute(
+            .execute_count(
                 "DELETE FROM experiment_documents WHERE experiment_id = $1 AND document_type = $2",
                 &[&experiment_id, &document_type.as_str()],
             )

@@ -82,7 +82,7 @@ impl InterviewGuideRepository for PgInterviewGuideRepository {
     async fn delete(&self, experiment_id: &str) -> Result<bool> {
         let deleted = self
             .db
-            .execute(
+            .execute_count(
                 "DELETE FROM interview_guide WHERE experiment_id = $1",
                 &[&experiment_id],
             )

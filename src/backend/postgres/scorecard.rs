@@ -95,7 +95,7 @@ impl ScorecardRepository for PgScorecardRepository {
     async fn delete(&self, id: &str) -> Result<bool> {
         let deleted = self
             .db
-            .execute("DELETE FROM feature_scorecards WHERE id = $1", &[&id])
+            .execute_count("DELETE FROM feature_scorecards WHERE id = $1", &[&id])
             .await?;
         Ok(deleted > 0)
     }

@@ -111,7 +111,7 @@ impl SimulationRepository for PgSimulationRepository {
     async fn delete(&self, id: &str) -> Result<bool> {
         let deleted = self
             .db
-            .execute("DELETE FROM simulation_runs WHERE id = $1", &[&id])
+            .execute_count("DELETE FROM simulation_runs WHERE id = $1", &[&id])
             .await?;
         Ok(deleted > 0)
     }

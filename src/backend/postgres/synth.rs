@@ -151,7 +151,10 @@ impl SynthRepository for PgSynthRepository {
     }
 
     async fn delete(&self, id: &str) -> Result<bool> {
-        let deleted = self.db.execute("DELETE FROM synths WHERE id = $1", &[&id]).await?;
+        let deleted = self
+            .db
+            .execute_count("DELETE FROM synths WHERE id = $1", &[&id])
+            .await?;
         Ok(deleted > 0)
     }
 }

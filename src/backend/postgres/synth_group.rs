@@ -131,7 +131,7 @@ impl SynthGroupRepository for PgSynthGroupRepository {
         // still belong to the group (23503 → ForeignKey).
         let deleted = self
             .db
-            .execute("DELETE FROM synth_groups WHERE id = $1", &[&id])
+            .execute_count("DELETE FROM synth_groups WHERE id = $1", &[&id])
             .await?;
         Ok(deleted > 0)
     }

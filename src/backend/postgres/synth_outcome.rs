@@ -56,7 +56,7 @@ impl SynthOutcomeRepository for PgSynthOutcomeRepository {
         let attributes: Vec<Option<&Value>> = outcomes.iter().map(|o| o.synth_attributes.as_ref()).collect();
         // One statement: the whole batch is stored or none of it.
         self.db
-            .execute(
+            .execute_count(
                 "INSERT INTO synth_outcomes
                      (id, analysis_id, synth_id, did_not_try_rate, failed_rate, success_rate, synth_attributes)
                  SELECT t.id, t.analysis_id, t.synth_id, t.did_not_try_rate, t.failed_rate, t.success_rate,
@@ -116,7 +116,7 @@ impl SynthOutcomeRepository for PgSynthOutcomeRepository {
 
     async fn delete_by_analysis(&self, analysis_id: &str) -> Result<u64> {
         self.db
-            .execute("DELETE FROM synth_outcomes WHERE analysis_id = $1", &[&analysis_id])
+            .execute_count("DELETE FROM synth_outcomes WHERE analysis_id = $1", &[&analysis_id])
             .await
     }
 

@@ -91,7 +91,7 @@ impl AnalysisRepository for SqliteAnalysisRepository {
     async fn delete(&self, id: &str) -> Result<bool> {
         let deleted = self
             .db
-            .execute("DELETE FROM analysis_runs WHERE id = ?1", args![id])
+            .execute_count("DELETE FROM analysis_runs WHERE id = ?1", args![id])
             .await?;
         Ok(deleted > 0)
     }
@@ -99,7 +99,7 @@ impl AnalysisRepository for SqliteAnalysisRepository {
     async fn delete_by_experiment(&self, experiment_id: &str) -> Result<bool> {
         let deleted = self
             .db
-            .execute(
+            .execute_count(
                 "DELETE FROM analysis_runs WHERE experiment_id = ?1",
                 args![experiment_id],
             )

@@ -101,7 +101,7 @@ impl AnalysisCacheRepository for SqliteAnalysisCacheRepository {
     async fn delete(&self, analysis_id: &str, cache_key: &str) -> Result<bool> {
         let deleted = self
             .db
-            .execute(
+            .execute_count(
                 "DELETE FROM analysis_cache WHERE analysis_id = ?1 AND cache_key = ?2",
                 args![analysis_id, cache_key],
             )
@@ -111,7 +111,7 @@ impl AnalysisCacheRepository for SqliteAnalysisCacheRepository {
 
     async fn delete_all(&self, analysis_id: &str) -> Result<u64> {
         self.db
-            .execute("DELETE FROM analysis_cache WHERE analysis_id = ?1", args![analysis_id])
+            .execute_count("DELETE FROM analysis_cache WHERE analysis_id = ?1", args![analysis_id])
             .await
     }
 }

@@ -64,7 +64,7 @@ impl ChartInsightRepository for SqliteChartInsightRepository {
     async fn delete(&self, simulation_id: &str, insight_type: &str) -> Result<bool> {
         let deleted = self
             .db
-            .execute(
+            .execute_count(
                 "DELETE FROM chart_insights WHERE simulation_id = ?1 AND insight_type = ?2",
                 args![simulation_id, insight_type],
             )
@@ -74,7 +74,7 @@ impl ChartInsightRepository for SqliteChartInsightRepository {
 
     async fn delete_by_simulation(&self, simulation_id: &str) -> Result<u64> {
         self.db
-            .execute(
+            .execute_count(
                 "DELETE FROM chart_insights WHERE simulation_id = ?1",
                 args![simulation_id],
             )

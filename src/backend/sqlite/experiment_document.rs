@@ -153,7 +153,7 @@ impl ExperimentDocumentRepository for SqliteExperimentDocumentRepository {
     async fn delete(&self, experiment_id: &str, document_type: DocumentType) -> Result<bool> {
         let deleted = self
             .db
-            .execute(
+            .execute_count(
                 "DELETE FROM experiment_documents WHERE experiment_id = ?1 AND document_type = ?2",
                 args![experiment_id, document_type],
             )

@@ -83,7 +83,7 @@ impl InterviewGuideRepository for SqliteInterviewGuideRepository {
     async fn delete(&self, experiment_id: &str) -> Result<bool> {
         let deleted = self
             .db
-            .execute(
+            .execute_count(
                 "DELETE FROM interview_guide WHERE experiment_id = ?1",
                 args![experiment_id],
             )

@@ -92,7 +92,7 @@ impl RegionRepository for SqliteRegionRepository {
 
     async fn delete_by_simulation(&self, simulation_id: &str) -> Result<u64> {
         self.db
-            .execute(
+            .execute_count(
                 "DELETE FROM region_analyses WHERE simulation_id = ?1",
                 args![simulation_id],
             )

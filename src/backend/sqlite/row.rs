@@ -131,7 +131,7 @@ impl SqliteArg for Value {
 
 impl<E: StringEnum> SqliteArg for E {
     fn to_sqlite(&self) -> SqlValue {
-        SqlValue::Text(self.as_str().to_owned())
+        SqlValue::Text(self.to_string())
     }
 }
 

@@ -91,7 +91,7 @@ impl ScorecardRepository for SqliteScorecardRepository {
     async fn delete(&self, id: &str) -> Result<bool> {
         let deleted = self
             .db
-            .execute("DELETE FROM feature_scorecards WHERE id = ?1", args![id])
+            .execute_count("DELETE FROM feature_scorecards WHERE id = ?1", args![id])
             .await?;
         Ok(deleted > 0)
     }

@@ -83,7 +83,7 @@ impl SensitivityRepository for SqliteSensitivityRepository {
 
     async fn delete_by_simulation(&self, simulation_id: &str) -> Result<u64> {
         self.db
-            .execute(
+            .execute_count(
                 "DELETE FROM sensitivity_results WHERE simulation_id = ?1",
                 args![simulation_id],
             )

@@ -114,7 +114,7 @@ impl SimulationRepository for SqliteSimulationRepository {
     async fn delete(&self, id: &str) -> Result<bool> {
         let deleted = self
             .db
-            .execute("DELETE FROM simulation_runs WHERE id = ?1", args![id])
+            .execute_count("DELETE FROM simulation_runs WHERE id = ?1", args![id])
             .await?;
         Ok(deleted > 0)
     }

@@ -132,7 +132,10 @@ impl SynthRepository for SqliteSynthRepository {
     }
 
     async fn delete(&self, id: &str) -> Result<bool> {
-        let deleted = self.db.execute("DELETE FROM synths WHERE id = ?1", args![id]).await?;
+        let deleted = self
+            .db
+            .execute_count("DELETE FROM synths WHERE id = ?1", args![id])
+            .await?;
         Ok(deleted > 0)
     }
 }

@@ -116,7 +116,7 @@ impl SynthGroupRepository for SqliteSynthGroupRepository {
         // still belong to the group (SQLITE_CONSTRAINT_FOREIGNKEY → ForeignKey).
         let deleted = self
             .db
-            .execute("DELETE FROM synth_groups WHERE id = ?1", args![id])
+            .execute_count("DELETE FROM synth_groups WHERE id = ?1", args![id])
             .await?;
         Ok(deleted > 0)
     }

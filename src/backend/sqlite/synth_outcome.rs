@@ -120,7 +120,7 @@ impl SynthOutcomeRepository for SqliteSynthOutcomeRepository {
 
     async fn delete_by_analysis(&self, analysis_id: &str) -> Result<u64> {
         self.db
-            .execute("DELETE FROM synth_outcomes WHERE analysis_id = ?1", args![analysis_id])
+            .execute_count("DELETE FROM synth_outcomes WHERE analysis_id = ?1", args![analysis_id])
             .await
     }
 
