@@ -4,10 +4,10 @@ use async_trait::async_trait;
 
 use super::SqliteDb;
 use super::driver::execute_on;
-use super::row::args;
+use super::row::{SqliteArgs, args};
 use crate::Result;
 use crate::backend::driver::Driver;
-use crate::model::{AnalysisCacheEntry, NewCacheEntry, now};
+use crate::model::{AnalysisCacheEntry, NewCacheEntry, Timestamp, now};
 use crate::repo::AnalysisCacheRepository;
 
 /// Analysis cache entries in the legacy SQLite store.
@@ -19,6 +19,27 @@ impl SqliteAnalysisCacheRepository {
     pub(crate) fn new(db: SqliteDb) -> Self {
         SqliteAnalysisCacheRepository { db }
     }
+}
+
+/// The upsert of one entry (its parameters: [`entry_args`]).
+macro_rules! upsert_entry {
+    () => {
+        "INSERT INTO analysis_cache (analysis_id, cache_key, data, params, computed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (analysis_id, cache_key) DO UPDATE
+         SET data = excluded.data, params = excluded.params, computed_at = excluded.computed_at"
+    };
+}
+
+/// The parameters of [`upsert_entry`], computed `now` unless the entry says when.
+fn entry_args(entry: &NewCacheEntry, now: Timestamp) -> SqliteArgs {
+    args![
+        entry.analysis_id,
+        entry.cache_key,
+        entry.data,
+        entry.params,
+        entry.computed_at.unwrap_or(now)
+    ]
 }
 
 #[async_trait]
@@ -46,18 +67,11 @@ impl AnalysisCacheRepository for SqliteAnalysisCacheRepository {
     async fn save(&self, entry: &NewCacheEntry) -> Result<AnalysisCacheEntry> {
         self.db
             .fetch_written(
-                "INSERT INTO analysis_cache (analysis_id, cache_key, data, params, computed_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (analysis_id, cache_key) DO UPDATE
-                 SET data = excluded.data, params = excluded.params, computed_at = excluded.computed_at
-                 RETURNING analysis_id, cache_key, data, params, computed_at",
-                args![
-                    entry.analysis_id,
-                    entry.cache_key,
-                    entry.data,
-                    entry.params,
-                    entry.computed_at.unwrap_or_else(now)
-                ],
+                concat!(
+                    upsert_entry!(),
+                    " RETURNING analysis_id, cache_key, data, params, computed_at"
+                ),
+                entry_args(entry, now()),
             )
             .await
     }
@@ -66,35 +80,14 @@ impl AnalysisCacheRepository for SqliteAnalysisCacheRepository {
         let now = now();
         let rows: Vec<_> = NewCacheEntry::last_per_key(entries)
             .into_iter()
-            .map(|entry| {
-                args![
-                    entry.analysis_id,
-                    entry.cache_key,
-                    entry.data,
-                    entry.params,
-                    entry.computed_at.unwrap_or(now)
-                ]
-            })
+            .map(|entry| entry_args(entry, now))
             .collect();
         if rows.is_empty() {
             return Ok(0);
         }
         // One transaction, one cached statement executed per entry.
         self.db
-            .write(move |conn| {
-                rows.iter()
-                    .map(|args| {
-                        execute_on(
-                            conn,
-                            "INSERT INTO analysis_cache (analysis_id, cache_key, data, params, computed_at)
-                             VALUES (?1, ?2, ?3, ?4, ?5)
-                             ON CONFLICT (analysis_id, cache_key) DO UPDATE
-                             SET data = excluded.data, params = excluded.params, computed_at = excluded.computed_at",
-                            args,
-                        )
-                    })
-                    .sum()
-            })
+            .write(move |conn| rows.iter().map(|args| execute_on(conn, upsert_entry!(), args)).sum())
             .await
     }
 

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use super::SqliteDb;
 use super::driver::execute_on;
-use super::row::args;
+use super::row::{SqliteArgs, args};
 use crate::Result;
 use crate::backend::driver::Driver;
 use crate::backend::from_row::rates_row;
@@ -30,28 +30,37 @@ fn outcome_and_start(row: &dyn Row) -> Result<(Timestamp, SynthOutcome)> {
     Ok((row.of("analysis_runs").get("started_at")?, SynthOutcome::from_row(row)?))
 }
 
-const INSERT: &str = "INSERT INTO synth_outcomes
-         (id, analysis_id, synth_id, did_not_try_rate, failed_rate, success_rate, synth_attributes)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+/// The INSERT of one outcome (its parameters: [`outcome_args`]).
+macro_rules! insert_outcome {
+    () => {
+        "INSERT INTO synth_outcomes
+             (id, analysis_id, synth_id, did_not_try_rate, failed_rate, success_rate, synth_attributes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+    };
+}
+
+fn outcome_args(new: &NewSynthOutcome) -> SqliteArgs {
+    args![
+        new.id,
+        new.analysis_id,
+        new.synth_id,
+        new.did_not_try_rate,
+        new.failed_rate,
+        new.success_rate,
+        new.synth_attributes
+    ]
+}
 
 #[async_trait]
 impl SynthOutcomeRepository for SqliteSynthOutcomeRepository {
     async fn create(&self, new: &NewSynthOutcome) -> Result<SynthOutcome> {
         self.db
             .fetch_written(
-                "INSERT INTO synth_outcomes
-                     (id, analysis_id, synth_id, did_not_try_rate, failed_rate, success_rate, synth_attributes)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 RETURNING id, analysis_id, synth_id, did_not_try_rate, failed_rate, success_rate, synth_attributes",
-                args![
-                    new.id,
-                    new.analysis_id,
-                    new.synth_id,
-                    new.did_not_try_rate,
-                    new.failed_rate,
-                    new.success_rate,
-                    new.synth_attributes
-                ],
+                concat!(
+                    insert_outcome!(),
+                    " RETURNING id, analysis_id, synth_id, did_not_try_rate, failed_rate, success_rate, synth_attributes"
+                ),
+                outcome_args(new),
             )
             .await
     }
@@ -60,23 +69,10 @@ impl SynthOutcomeRepository for SqliteSynthOutcomeRepository {
         if outcomes.is_empty() {
             return Ok(0);
         }
-        let rows: Vec<_> = outcomes
-            .iter()
-            .map(|new| {
-                args![
-                    new.id,
-                    new.analysis_id,
-                    new.synth_id,
-                    new.did_not_try_rate,
-                    new.failed_rate,
-                    new.success_rate,
-                    new.synth_attributes
-                ]
-            })
-            .collect();
+        let rows: Vec<_> = outcomes.iter().map(outcome_args).collect();
         // One transaction, one cached statement executed per row.
         self.db
-            .write(move |conn| rows.iter().map(|args| execute_on(conn, INSERT, args)).sum())
+            .write(move |conn| rows.iter().map(|args| execute_on(conn, insert_outcome!(), args)).sum())
             .await
     }
 
