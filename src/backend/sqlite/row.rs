@@ -174,14 +174,10 @@ impl SqliteArgs {
 /// `args![a, b, …]`: the [`SqliteArgs`] of one statement, each value bound through
 /// [`SqliteArg`] (so a timestamp is always written in the canonical shape).
 macro_rules! args {
-    ($($value:expr),* $(,)?) => {
-        $crate::backend::sqlite::row::SqliteArgs::new(vec![
-            $({
-                #[allow(unused_imports)]
-                use $crate::backend::sqlite::row::SqliteArg as _;
-                ($value).to_sqlite()
-            }),*
-        ])
-    };
+    ($($value:expr),* $(,)?) => {{
+        #[allow(unused_imports)]
+        use $crate::backend::sqlite::row::SqliteArg as _;
+        $crate::backend::sqlite::row::SqliteArgs::new(vec![$(($value).to_sqlite()),*])
+    }};
 }
 pub(crate) use args;
