@@ -15,6 +15,7 @@
 //!   not adopted: schema V1 never runs over legacy data.
 
 mod adopt;
+mod facts;
 mod history;
 mod migrator;
 mod model;
@@ -37,29 +38,9 @@ pub use scaffold::{NewMigration, new_migration};
 pub use set::{MigrationScript, MigrationSet};
 
 pub use adopt::{AdoptOutcome, AdoptReport, DetectedLayout, RefusedRow};
+pub use facts::TABLES;
 
 use crate::{BackendKind, DatabaseConfig, Error, Result};
-
-/// The 17 tables of the schema, parents before children (the order to load data in).
-pub const TABLES: [&str; 17] = [
-    "experiments",
-    "synth_groups",
-    "feature_scorecards",
-    "interview_guide",
-    "analysis_runs",
-    "research_executions",
-    "experiment_documents",
-    "synths",
-    "synth_outcomes",
-    "analysis_cache",
-    "transcripts",
-    "explorations",
-    "scenario_nodes",
-    "simulation_runs",
-    "region_analyses",
-    "sensitivity_results",
-    "chart_insights",
-];
 
 /// The newest schema version this build knows (the same in both dialects).
 pub fn latest_version() -> i64 {
