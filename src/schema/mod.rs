@@ -25,8 +25,10 @@ mod set;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
 
-#[cfg(feature = "sqlite")]
+#[cfg(all(feature = "sqlite", feature = "testing"))]
 pub mod legacy;
+#[cfg(all(feature = "sqlite", feature = "testing"))]
+pub(crate) mod legacy_value;
 
 pub use history::{AppliedMigration, AppliedState, DownTarget, HISTORY_TABLE, HistoryRow, MigrationHistory};
 pub use migrator::Migrator;
