@@ -121,22 +121,24 @@ pub struct Seed {
 }
 
 impl Seed {
-    /// The values in the table's column order (a column the row leaves out takes its literal
-    /// default).
+    /// The values in the table's column order (`None`: NULL). A column the row leaves out
+    /// (one added later, say) takes its literal default, else NULL.
     ///
     /// # Errors
-    /// A message naming a column with neither a value nor a literal default.
-    pub fn ordered(&self, table: &Table) -> Result<Vec<String>, String> {
+    /// A message naming a column the row leaves out that has a computed default (`now()`: not
+    /// reproducible) or is NOT NULL without a default.
+    pub fn ordered(&self, table: &Table) -> Result<Vec<Option<String>>, String> {
         table
             .columns
             .iter()
             .map(|column| {
                 let given = self.values.iter().find(|(name, _)| *name == column.name);
                 match (given, &column.default) {
-                    (Some((_, value)), _) => Ok(value.clone()),
-                    (None, Some(Default::Literal(value))) => Ok(value.clone()),
+                    (Some((_, value)), _) => Ok(Some(value.clone())),
+                    (None, Some(Default::Literal(value))) => Ok(Some(value.clone())),
+                    (None, None) if !column.not_null => Ok(None),
                     (None, _) => Err(format!(
-                        "a seed row of {} has no value for {} (and no literal default)",
+                        "a seed row of {} leaves out {}, which would take a computed default or none",
                         self.table, column.name
                     )),
                 }
@@ -523,6 +525,12 @@ pub fn read_migrations(scripts: &[(String, String)]) -> Result<Schema, String> {
             apply(&mut schema, &statement).map_err(|e| format!("{file}: {e}"))?;
         }
         resolve_foreign_keys(&mut schema).map_err(|e| format!("{file}: {e}"))?;
+        for seed in &schema.seeds {
+            let table = schema
+                .table(&seed.table)
+                .ok_or_else(|| format!("{file}: a seed row of {} outlived its table", seed.table))?;
+            seed.ordered(table).map_err(|e| format!("{file}: {e}"))?;
+        }
     }
     Ok(schema)
 }
@@ -1426,7 +1434,10 @@ mod tests {
         assert!(nodes.foreign_keys.iter().any(|fk| fk.parent == "scenario_nodes"));
         assert_eq!(schema.seeds.len(), 1);
         let groups = schema.table("synth_groups").expect("synth_groups");
-        assert_eq!(schema.seeds[0].ordered(groups).expect("seed")[0], "grp_00000001");
+        assert_eq!(
+            schema.seeds[0].ordered(groups).expect("seed")[0].as_deref(),
+            Some("grp_00000001")
+        );
     }
 
     #[test]
@@ -1458,7 +1469,9 @@ mod tests {
         let schema = read_migrations(&[
             (
                 "V1__a.sql".into(),
-                "CREATE TABLE t (id text PRIMARY KEY, old bigint NOT NULL DEFAULT 0, gone text);".into(),
+                "CREATE TABLE t (id text PRIMARY KEY, old bigint NOT NULL DEFAULT 0, gone text);
+                 INSERT INTO t (id, old, gone) VALUES ('a', 7, 'x');"
+                    .into(),
             ),
             (
                 "V2__b.sql".into(),
@@ -1474,6 +1487,9 @@ mod tests {
         let t = schema.table("t").expect("t");
         let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["id", "counter", "note", "seen_at"]);
+        let seed = &schema.seeds[0];
+        let values = seed.ordered(t).expect("seed");
+        assert_eq!(values, [Some("a".to_owned()), Some("7".to_owned()), None, None]);
         let counter = t.column("counter").expect("counter");
         assert!(!counter.not_null);
         assert_eq!(counter.default, Some(Default::Literal("-1".into())));
@@ -1530,6 +1546,11 @@ mod tests {
                 "CREATE TABLE t (id text PRIMARY KEY); INSERT INTO t (id) VALUES (now());",
                 "literal",
             ),
+            (
+                "CREATE TABLE t (id text PRIMARY KEY); INSERT INTO t (id) VALUES ('a');
+                 ALTER TABLE t ADD COLUMN at timestamptz NOT NULL DEFAULT now();",
+                "computed default",
+            ),
         ];
         for (sql, expected) in cases {
             let err = read(sql).expect_err(sql);
@@ -1565,7 +1586,8 @@ mod tests {
             Some(Check::Between(-1.0, 10.0))
         );
         assert_eq!(t.column("f").and_then(|c| c.check.clone()), Some(Check::AtLeast(0.5)));
-        assert_eq!(schema.seeds[0].ordered(t).expect("seed"), ["t_0000", "a", "1", "1.5"]);
+        let values = schema.seeds[0].ordered(t).expect("seed");
+        assert_eq!(values, ["t_0000", "a", "1", "1.5"].map(|v| Some(v.to_owned())));
         let code = copy_spec_rs(&schema).expect("code");
         assert!(code.contains("Check::OneOf(&[\"a\", \"b's\"])"), "{code}");
         assert!(code.contains("missing: Missing::Text(\"a\")"), "{code}");

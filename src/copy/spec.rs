@@ -118,8 +118,18 @@ pub(crate) fn table(name: &str) -> Option<&'static TableSpec> {
 /// row the seed stays, and verify expects it.
 pub(crate) struct SeedRow {
     pub(crate) table: &'static str,
-    /// Column values as text, in the table's column order.
-    pub(crate) values: &'static [&'static str],
+    /// Column values as text (`None`: NULL), in the table's column order.
+    pub(crate) values: &'static [Option<&'static str>],
+}
+
+impl SeedRow {
+    /// The value of the table's (first) key column.
+    pub(crate) fn key_value(&self, spec: &TableSpec) -> &'static str {
+        spec.key_indexes()
+            .first()
+            .and_then(|&i| self.values.get(i).copied().flatten())
+            .unwrap_or_default()
+    }
 }
 
 include!(concat!(env!("OUT_DIR"), "/copy_spec.rs"));
