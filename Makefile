@@ -15,6 +15,7 @@ demo:
 ## Format check + clippy (-D warnings) + the postgres-only build + the library as a service links it + the whole suite with the parity half on PostgreSQL.
 test: check check-no-sqlite check-lib-only
 	$(CARGO) test --features parity
+	$(CARGO) test -p synthlab-db-macros
 
 check: fmt lint
 
