@@ -102,30 +102,19 @@ fn library_code_does_not_depend_on_the_test_data_tools() {
 /// `store.rs` ↔ `backend/*` is no cycle.
 #[test]
 fn backends_do_not_depend_on_the_store() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    rust_files(&root.join("src/backend"), &mut files);
-    let offenders: Vec<String> = files
-        .iter()
-        .filter(|f| {
-            std::fs::read_to_string(f).expect("read").lines().any(|line| {
-                let code = line.trim_start();
-                !code.starts_with("//")
-                    && [
-                        "crate::store",
-                        "crate::Store",
-                        "crate::ConnectOptions",
-                        "crate::cutover",
-                    ]
-                    .iter()
-                    .any(|name| code.contains(name))
-            })
-        })
-        .map(|f| f.display().to_string())
-        .collect();
+    let found = offenders(
+        &["src/backend"],
+        &[],
+        &[
+            "crate::store",
+            "crate::Store",
+            "crate::ConnectOptions",
+            "crate::cutover",
+        ],
+    );
     assert!(
-        offenders.is_empty(),
-        "backend files naming the store or the cutover: {offenders:?}"
+        found.is_empty(),
+        "backend files naming the store or the cutover: {found:?}"
     );
 }
 
@@ -134,24 +123,10 @@ fn backends_do_not_depend_on_the_store() {
 /// cannot drift apart.
 #[test]
 fn backends_do_not_check_inputs_themselves() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    rust_files(&root.join("src/backend"), &mut files);
-    let offenders: Vec<String> = files
-        .iter()
-        .filter(|f| {
-            std::fs::read_to_string(f).expect("read").lines().any(|line| {
-                let code = line.trim_start();
-                !code.starts_with("//")
-                    && ["portable::", ".checked(", "Input::", ".validate()"]
-                        .iter()
-                        .any(|name| code.contains(name))
-            })
-        })
-        .map(|f| f.display().to_string())
-        .collect();
-    assert!(
-        offenders.is_empty(),
-        "backend files checking inputs themselves: {offenders:?}"
+    let found = offenders(
+        &["src/backend"],
+        &[],
+        &["portable::", ".checked(", "Input::", ".validate()"],
     );
+    assert!(found.is_empty(), "backend files checking inputs themselves: {found:?}");
 }
