@@ -396,9 +396,41 @@ impl DatabaseConfig {
 
 /// Reads `./.env` if present, without touching the process environment.
 pub(crate) fn read_dotenv() -> HashMap<String, String> {
-    dotenvy::from_filename_iter(".env")
-        .map(|iter| iter.filter_map(|item| item.ok()).collect())
+    std::fs::read_to_string(".env")
+        .map(|text| parse_dotenv(&text))
         .unwrap_or_default()
+}
+
+/// The `NAME=value` lines of a `.env` file. Blank lines and `#` comments are skipped, an
+/// `export ` prefix is allowed, a value in matching single or double quotes is taken without
+/// them, an unquoted value ends at ` #`. Values are literal (no `$VAR` expansion, no escapes);
+/// a line of another shape is skipped; a later line wins.
+fn parse_dotenv(text: &str) -> HashMap<String, String> {
+    let mut vars = HashMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        let line = line.strip_prefix("export ").map_or(line, str::trim_start);
+        if line.starts_with('#') {
+            continue;
+        }
+        let Some((name, value)) = line.split_once('=') else {
+            continue;
+        };
+        let name = name.trim();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+            continue;
+        }
+        let value = value.trim();
+        let value = match value.chars().next() {
+            Some(quote @ ('"' | '\'')) => match value[1..].find(quote) {
+                Some(end) => &value[1..=end],
+                None => continue,
+            },
+            _ => value.split_once(" #").map_or(value, |(v, _)| v).trim_end(),
+        };
+        vars.insert(name.to_owned(), value.to_owned());
+    }
+    vars
 }
 
 impl FromStr for DatabaseConfig {
@@ -790,6 +822,27 @@ pub fn redact_url(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dotenv_lines_are_read_literally() {
+        let vars = parse_dotenv(
+            "# comment\n\nDATABASE_URL=postgres://u:p@h/db?sslmode=require # the server\n\
+             export SYNTHLAB_POOL_MAX_SIZE = 8\nQUOTED=\"a # b\"\nSINGLE='$HOME'\nbroken line\n\
+             UNCLOSED=\"x\nEMPTY=\nDATABASE_URL=sqlite://later.db\n",
+        );
+        assert_eq!(vars.get("DATABASE_URL").map(String::as_str), Some("sqlite://later.db"));
+        assert_eq!(vars.get("SYNTHLAB_POOL_MAX_SIZE").map(String::as_str), Some("8"));
+        assert_eq!(vars.get("QUOTED").map(String::as_str), Some("a # b"));
+        assert_eq!(vars.get("SINGLE").map(String::as_str), Some("$HOME"));
+        assert_eq!(vars.get("EMPTY").map(String::as_str), Some(""));
+        assert!(!vars.contains_key("UNCLOSED"));
+        assert_eq!(vars.len(), 5, "{vars:?}");
+        let first = parse_dotenv("DATABASE_URL=postgres://u:p@h/db?sslmode=require # the server\n");
+        assert_eq!(
+            first.get("DATABASE_URL").map(String::as_str),
+            Some("postgres://u:p@h/db?sslmode=require")
+        );
+    }
 
     #[test]
     fn sqlite_forms_are_accepted() {

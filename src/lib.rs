@@ -25,6 +25,7 @@ pub mod copy;
 pub mod cutover;
 pub mod doctor;
 mod error;
+#[cfg(feature = "testing")]
 pub mod fixtures;
 pub mod model;
 pub mod observe;
@@ -32,7 +33,7 @@ pub mod repo;
 pub mod schema;
 mod store;
 
-#[cfg(feature = "sqlite")]
+#[cfg(all(feature = "sqlite", feature = "testing"))]
 pub use schema::legacy;
 
 pub use config::{BackendKind, DatabaseConfig};

@@ -110,7 +110,7 @@ fn migrate_then_status_on_the_default_sqlite_file() {
     assert!(out.status.success(), "{}", text(&out));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(doc["backend"], "sqlite");
-    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["schema_version"], synthlab_db::schema::latest_version());
     assert_eq!(doc["tables"].as_array().map(Vec::len), Some(17));
 }
 
@@ -207,7 +207,7 @@ fn doctor_on_a_migrated_sqlite_file_prints_the_facts_and_exits_0() {
         "foreign keys:  on",
         "busy timeout:  5000 ms",
         "integrity:     quick_check ok",
-        "schema:        version 1",
+        &format!("schema:        version {}", synthlab_db::schema::latest_version()),
         "pending: none",
         "all checks passed",
     ] {

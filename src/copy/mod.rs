@@ -1,6 +1,6 @@
 //! Moving legacy data into PostgreSQL: [`copy`] (streamed, resumable, never silently lossy),
-//! [`verify`] (row counts and content checksums on both sides) and [`generate`] (deterministic
-//! legacy files for tests and benchmarks).
+//! [`verify`] (row counts and content checksums on both sides) and, with the `testing` feature,
+//! `generate` (deterministic legacy files for tests and benchmarks).
 //!
 //! The copy reads a legacy SQLite file of any layout v10–v15 read-only, converts every value to
 //! the migrated schema's type (timestamps to instants, JSON to jsonb, REAL to double precision
@@ -11,6 +11,7 @@
 pub(crate) mod bad_row;
 pub(crate) mod convert;
 mod encode;
+#[cfg(feature = "testing")]
 pub mod generate;
 pub(crate) mod json;
 mod pg;
@@ -28,6 +29,7 @@ use serde_json::{Map, Value as Json};
 use tokio::sync::mpsc;
 
 pub use bad_row::{BadRow, default_quarantine_path, read_quarantine};
+#[cfg(feature = "testing")]
 pub use generate::{FaultKind, GenerateOptions, GenerateReport, PlantedFault, generate};
 pub use verify::{VerifyOptions, VerifyReport, VerifyTable, verify};
 

@@ -85,9 +85,10 @@ fn seed_predicate(spec: &TableSpec) -> String {
                 .columns
                 .iter()
                 .zip(seed.values)
-                .map(|(c, v)| match c.ty {
-                    ColType::Timestamp => format!("{} = {}::timestamptz", quote(c.name), literal(v)),
-                    _ => format!("{} = {}", quote(c.name), literal(v)),
+                .map(|(c, v)| match (c.ty, v) {
+                    (_, None) => format!("{} IS NULL", quote(c.name)),
+                    (ColType::Timestamp, Some(v)) => format!("{} = {}::timestamptz", quote(c.name), literal(v)),
+                    (_, Some(v)) => format!("{} = {}", quote(c.name), literal(v)),
                 })
                 .collect();
             format!("({})", parts.join(" AND "))
@@ -280,9 +281,10 @@ impl Target {
                 .columns
                 .iter()
                 .zip(seed.values)
-                .map(|(c, v)| match c.ty {
-                    ColType::Timestamp => format!("{}::timestamptz", literal(v)),
-                    _ => literal(v),
+                .map(|(c, v)| match (c.ty, v) {
+                    (_, None) => "NULL".to_owned(),
+                    (ColType::Timestamp, Some(v)) => format!("{}::timestamptz", literal(v)),
+                    (_, Some(v)) => literal(v),
                 })
                 .collect();
             self.exec(&format!(

@@ -16,6 +16,7 @@
 
 mod adopt;
 mod data_loss;
+mod facts;
 mod history;
 mod migrator;
 mod model;
@@ -25,8 +26,10 @@ mod set;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
 
-#[cfg(feature = "sqlite")]
+#[cfg(all(feature = "sqlite", feature = "testing"))]
 pub mod legacy;
+#[cfg(all(feature = "sqlite", feature = "testing"))]
+pub(crate) mod legacy_value;
 
 pub use history::{AppliedMigration, AppliedState, DownTarget, HISTORY_TABLE, HistoryRow, MigrationHistory};
 pub use migrator::Migrator;
@@ -39,29 +42,9 @@ pub use set::{MigrationScript, MigrationSet};
 
 pub use adopt::{AdoptOutcome, AdoptReport, DetectedLayout, RefusedRow};
 pub use data_loss::{DataAtRisk, Loss};
+pub use facts::TABLES;
 
 use crate::{BackendKind, DatabaseConfig, Error, Result};
-
-/// The 17 tables of the schema, parents before children (the order to load data in).
-pub const TABLES: [&str; 17] = [
-    "experiments",
-    "synth_groups",
-    "feature_scorecards",
-    "interview_guide",
-    "analysis_runs",
-    "research_executions",
-    "experiment_documents",
-    "synths",
-    "synth_outcomes",
-    "analysis_cache",
-    "transcripts",
-    "explorations",
-    "scenario_nodes",
-    "simulation_runs",
-    "region_analyses",
-    "sensitivity_results",
-    "chart_insights",
-];
 
 /// The newest schema version this build knows (the same in both dialects).
 pub fn latest_version() -> i64 {

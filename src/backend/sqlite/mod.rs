@@ -17,6 +17,7 @@ mod experiment;
 mod experiment_document;
 mod exploration;
 mod interview_guide;
+#[cfg(feature = "testing")]
 pub(crate) mod legacy_writer;
 mod region;
 mod research;
