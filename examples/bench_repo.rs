@@ -221,16 +221,13 @@ fn bench_db_url(params: &str) -> AnyResult<String> {
 }
 
 async fn admin(sql: &str) -> AnyResult<()> {
-    let (client, connection) = tokio_postgres::connect(&server_url(), tokio_postgres::NoTls).await?;
-    tokio::spawn(connection);
+    let client = synthlab_db::pg::connect_url(&server_url()).await?;
     client.batch_execute(sql).await?;
     Ok(())
 }
 
 async fn raw_client() -> AnyResult<tokio_postgres::Client> {
-    let (client, connection) = tokio_postgres::connect(&bench_db_url("")?, tokio_postgres::NoTls).await?;
-    tokio::spawn(connection);
-    Ok(client)
+    Ok(synthlab_db::pg::connect_url(&bench_db_url("")?).await?)
 }
 
 async fn postgres_overhead() -> AnyResult<()> {

@@ -74,9 +74,7 @@ impl TestDb {
 }
 
 async fn connect(config: &PostgresConfig) -> anyhow::Result<tokio_postgres::Client> {
-    let (client, connection) = config.driver_config().connect(tokio_postgres::NoTls).await?;
-    tokio::spawn(connection);
-    Ok(client)
+    Ok(synthlab_db::pg::connect(config).await?)
 }
 
 /// A fresh SQLite store in its own temporary directory.

@@ -4,17 +4,20 @@ use std::time::Instant;
 
 use super::PgDb;
 use crate::DatabaseConfig;
-use crate::config::SslMode;
+use crate::config::{PostgresConfig, SslMode};
 use crate::doctor::Check;
 
 /// The oldest server the migrations are written for.
 const MIN_SERVER_VERSION_NUM: i32 = 130_000;
 
-/// Appends server, TLS, pool and database facts.
+/// Appends pooler, server, TLS, pool and database facts.
 pub(crate) async fn checks(db: &PgDb, config: &DatabaseConfig, checks: &mut Vec<Check>) {
     let DatabaseConfig::Postgres(config) = config else {
         return;
     };
+    // First: without `pgbouncer=true` behind a transaction pooler, the checks below (named
+    // statements) may fail, and this one says why.
+    checks.push(pooler_check(config).await);
     let started = Instant::now();
     let row = match db.query_one("SELECT 1::int4 AS one", &[]).await {
         Ok(row) => row,
@@ -172,5 +175,80 @@ async fn tls_check(db: &PgDb, config: &crate::config::PostgresConfig) -> Check {
                 "the connection is not encrypted although sslmode asks for TLS",
             ),
         }
+    }
+}
+
+/// How often the pooler probe lets two connections ask for their server session.
+const POOLER_PROBES: usize = 5;
+
+/// Whether a transaction pooler sits between us and the server, and whether `pgbouncer=true`
+/// says so.
+///
+/// Two connections of ours each ask for their server session (`pg_backend_pid()`), one after
+/// the other. Connected directly, every connection has its own session: the pids always
+/// differ. Behind a transaction pooler (PgBouncer's `pool_mode = transaction`), a server
+/// connection goes back to the pool when a transaction ends and the next client's transaction
+/// gets it (PgBouncer reuses the most recently freed one): two of our connections see the same
+/// pid. That is proof of transaction pooling, which is what breaks named prepared statements.
+/// A session pooler gives each client its own session while connected, and is harmless.
+/// Unnamed statements only, so the probe itself works behind any pooler.
+async fn pooler_check(config: &PostgresConfig) -> Check {
+    const PROBE: &str = "SELECT pg_backend_pid(), inet_server_port()";
+    let opened = tokio::try_join!(super::connect::connect(config), super::connect::connect(config));
+    let (first, second) = match opened {
+        Ok(pair) => pair,
+        Err(err) => return Check::problem("pooler", "unknown", format!("cannot open two probe connections: {err}")),
+    };
+    let mut shared = None;
+    let mut server_port = None;
+    for _ in 0..POOLER_PROBES {
+        let pids = async {
+            let a = first.query_typed_one(PROBE, &[]).await?;
+            let b = second.query_typed_one(PROBE, &[]).await?;
+            server_port = a.try_get::<_, Option<i32>>(1)?;
+            Ok::<_, crate::Error>((a.try_get::<_, i32>(0)?, b.try_get::<_, i32>(0)?))
+        }
+        .await;
+        match pids {
+            Ok((a, b)) if a == b => {
+                shared = Some(a);
+                break;
+            }
+            Ok(_) => {}
+            Err(err) => return Check::problem("pooler", "unknown", format!("the probe failed: {err}")),
+        }
+    }
+    let (_, url_port) = config.host_port();
+    let forwarded = match server_port {
+        Some(port) if i64::from(port) != i64::from(url_port) => {
+            format!("; the server listens on port {port}, the URL names {url_port}")
+        }
+        _ => String::new(),
+    };
+    match (shared, config.pgbouncer) {
+        (Some(pid), true) => Check::ok(
+            "pooler",
+            format!(
+                "transaction pooler in front (two connections shared server session {pid}){forwarded}; pgbouncer=true"
+            ),
+        ),
+        (Some(pid), false) => Check::problem(
+            "pooler",
+            format!("transaction pooler in front (two connections shared server session {pid}){forwarded}"),
+            "a transaction pooler (PgBouncer or alike) sits in front of the server but pgbouncer=true is missing: \
+             add it to the URL (or set SYNTHLAB_PGBOUNCER=1), otherwise named prepared statements fail \
+             (prepared statement \"s1\" does not exist / already exists)",
+        ),
+        (None, true) => Check::ok(
+            "pooler",
+            format!(
+                "none seen (each connection kept its own server session){forwarded}; pgbouncer=true \
+                 (statements unnamed: connected directly, leaving it out is faster)"
+            ),
+        ),
+        (None, false) => Check::ok(
+            "pooler",
+            format!("none seen (each connection kept its own server session){forwarded}"),
+        ),
     }
 }

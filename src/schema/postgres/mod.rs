@@ -6,6 +6,9 @@
 //! (`pg_advisory_xact_lock`, keyed by the current schema) makes a second migrator wait; it is
 //! released by COMMIT, ROLLBACK or the death of the connection, so a killed migrator leaves
 //! neither a lock nor a half-applied migration behind.
+//!
+//! Every statement runs inside a transaction (named statements are closed before it ends) or
+//! unnamed, so all of this works behind a transaction pooler (`pgbouncer=true`).
 
 pub(crate) mod introspect;
 
@@ -220,10 +223,11 @@ pub(crate) async fn expected(client: &mut Client, set: &MigrationSet, version: i
     Ok(model)
 }
 
-/// The name of the current schema.
+/// The name of the current schema (an unnamed statement: it runs outside a transaction, so a
+/// named one would not survive a transaction pooler).
 async fn current_schema(client: &Client) -> Result<String> {
     let schema: Option<String> = client
-        .query_one("SELECT current_schema()::text", &[])
+        .query_typed_one("SELECT current_schema()::text", &[])
         .await?
         .try_get(0)?;
     schema.ok_or_else(|| Error::config("no schema of the search_path exists in this database"))
