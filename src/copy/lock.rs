@@ -98,7 +98,7 @@ impl CopyLock {
             .batch_execute(&format!("SET LOCAL lock_timeout = {wait_ms}"))
             .await?;
         let waited = tokio::time::timeout(
-            wait + Duration::from_secs(5),
+            wait.saturating_add(Duration::from_secs(5)),
             client.query_typed(&format!("SELECT pg_advisory_xact_lock({KEY})"), &[]),
         )
         .await;
