@@ -102,7 +102,7 @@ pub async fn sqlite_db() -> TestDb {
     }
 }
 
-fn parity_server() -> PostgresConfig {
+pub fn parity_server() -> PostgresConfig {
     let url = std::env::var("PARITY_DATABASE_URL").unwrap_or_else(|_| DEFAULT_PARITY_URL.to_owned());
     match url.parse::<DatabaseConfig>() {
         Ok(DatabaseConfig::Postgres(pg)) => pg,
@@ -174,7 +174,7 @@ async fn sweep_stale_schemas(client: &tokio_postgres::Client) {
 }
 
 /// A new, empty schema of the parity database (`pt_<pid>_<n>`).
-async fn new_schema(server: &PostgresConfig) -> String {
+pub async fn new_schema(server: &PostgresConfig) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let client = ensure_parity_database(server).await;
     let schema = format!("pt_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
