@@ -181,17 +181,28 @@ async fn tls_check(db: &PgDb, config: &crate::config::PostgresConfig) -> Check {
 /// How often the pooler probe lets two connections ask for their server session.
 const POOLER_PROBES: usize = 5;
 
+/// What the pooler probe saw.
+enum Sessions {
+    /// Each connection kept its own server session.
+    Own,
+    /// Two of our connections were served by one server session.
+    Shared(i32),
+    /// One connection was served by another server session in a later transaction.
+    Moved(i32, i32),
+}
+
 /// Whether a transaction pooler sits between us and the server, and whether `pgbouncer=true`
 /// says so.
 ///
-/// Two connections of ours each ask for their server session (`pg_backend_pid()`), one after
-/// the other. Connected directly, every connection has its own session: the pids always
-/// differ. Behind a transaction pooler (PgBouncer's `pool_mode = transaction`), a server
-/// connection goes back to the pool when a transaction ends and the next client's transaction
-/// gets it (PgBouncer reuses the most recently freed one): two of our connections see the same
-/// pid. That is proof of transaction pooling, which is what breaks named prepared statements.
-/// A session pooler gives each client its own session while connected, and is harmless.
-/// Unnamed statements only, so the probe itself works behind any pooler.
+/// Two connections of ours ask for their server session (`pg_backend_pid()`) in turn, a few
+/// times, each question its own transaction. Connected directly, every connection has one
+/// session for its whole life: its pid never changes and differs from the other's. Behind a
+/// transaction pooler (PgBouncer's `pool_mode = transaction`) a server connection goes back to
+/// the pool after each transaction: the next transaction of the same connection may get
+/// another one (round robin), and the other connection may get the one just freed (PgBouncer's
+/// default, most recently used first). Either is proof of transaction pooling, which is what
+/// breaks named prepared statements. A session pooler keeps one session per client while it is
+/// connected and is harmless. Unnamed statements only, so the probe works behind any pooler.
 async fn pooler_check(config: &PostgresConfig) -> Check {
     const PROBE: &str = "SELECT pg_backend_pid(), inet_server_port()";
     let opened = tokio::try_join!(super::connect::connect(config), super::connect::connect(config));
@@ -199,7 +210,8 @@ async fn pooler_check(config: &PostgresConfig) -> Check {
         Ok(pair) => pair,
         Err(err) => return Check::problem("pooler", "unknown", format!("cannot open two probe connections: {err}")),
     };
-    let mut shared = None;
+    let mut seen = Sessions::Own;
+    let mut first_pid = None;
     let mut server_port = None;
     for _ in 0..POOLER_PROBES {
         let pids = async {
@@ -209,14 +221,16 @@ async fn pooler_check(config: &PostgresConfig) -> Check {
             Ok::<_, crate::Error>((a.try_get::<_, i32>(0)?, b.try_get::<_, i32>(0)?))
         }
         .await;
-        match pids {
-            Ok((a, b)) if a == b => {
-                shared = Some(a);
-                break;
-            }
-            Ok(_) => {}
+        let (a, b) = match pids {
+            Ok(pids) => pids,
             Err(err) => return Check::problem("pooler", "unknown", format!("the probe failed: {err}")),
+        };
+        match *first_pid.get_or_insert(a) {
+            _ if a == b => seen = Sessions::Shared(a),
+            earlier if earlier != a => seen = Sessions::Moved(earlier, a),
+            _ => continue,
         }
+        break;
     }
     let (_, url_port) = config.host_port();
     let forwarded = match server_port {
@@ -225,16 +239,21 @@ async fn pooler_check(config: &PostgresConfig) -> Check {
         }
         _ => String::new(),
     };
-    match (shared, config.pgbouncer) {
-        (Some(pid), true) => Check::ok(
+    let pooled = match seen {
+        Sessions::Own => None,
+        Sessions::Shared(pid) => Some(format!("two connections shared server session {pid}")),
+        Sessions::Moved(from, to) => Some(format!(
+            "one connection moved from server session {from} to {to} between transactions"
+        )),
+    };
+    match (pooled, config.pgbouncer) {
+        (Some(how), true) => Check::ok(
             "pooler",
-            format!(
-                "transaction pooler in front (two connections shared server session {pid}){forwarded}; pgbouncer=true"
-            ),
+            format!("transaction pooler in front ({how}){forwarded}; pgbouncer=true"),
         ),
-        (Some(pid), false) => Check::problem(
+        (Some(how), false) => Check::problem(
             "pooler",
-            format!("transaction pooler in front (two connections shared server session {pid}){forwarded}"),
+            format!("transaction pooler in front ({how}){forwarded}"),
             "a transaction pooler (PgBouncer or alike) sits in front of the server but pgbouncer=true is missing: \
              add it to the URL (or set SYNTHLAB_PGBOUNCER=1), otherwise named prepared statements fail \
              (prepared statement \"s1\" does not exist / already exists)",

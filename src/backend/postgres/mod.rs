@@ -225,7 +225,7 @@ impl PgDb {
 
     /// In pgbouncer mode, `params` with the types the server gives them in `sql` (learned once
     /// per text, see `statements.rs`); `None` in the default mode (named, cached statements).
-    async fn typed<'a>(&self, sql: &str, params: &[Param<'a>]) -> Result<Option<Typed<'a>>> {
+    async fn typed<'a>(&self, client: &PgClient, sql: &str, params: &[Param<'a>]) -> Result<Option<Typed<'a>>> {
         let Statements::Unnamed(known) = &self.statements else {
             return Ok(None);
         };
@@ -233,15 +233,7 @@ impl PgDb {
             Some(types) => types,
             None if params.is_empty() => Arc::from(Vec::new()),
             None => {
-                let types = match &self.tx {
-                    // Inside the unit's transaction: the statement is closed before it ends.
-                    Some(_) => {
-                        let client = self.client().await?;
-                        let statement = self.note(client.prepare(sql).await.map_err(Error::from))?;
-                        Arc::from(statement.params())
-                    }
-                    None => statements::learn(&self.pool, sql).await?,
-                };
+                let types = statements::learn(client, sql).await?;
                 known.keep(sql, types.clone());
                 types
             }
@@ -259,10 +251,9 @@ impl PgDb {
     /// Runs a query (statement prepared once per connection and cached; unnamed in pgbouncer
     /// mode) and returns its rows.
     pub(crate) async fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>> {
-        let typed = self.typed(sql, params).await?;
         let client = self.client().await?;
         let result = async {
-            let rows = match typed {
+            let rows = match self.typed(&client, sql, params).await? {
                 Some(typed) => client.query_typed(sql, &typed).await?,
                 None => {
                     let statement = client.prepare_cached(sql).await?;
@@ -278,10 +269,9 @@ impl PgDb {
 
     /// Runs a query without caching its statement (for open-ended statement texts).
     pub(crate) async fn query_uncached(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>> {
-        let typed = self.typed(sql, params).await?;
         let client = self.client().await?;
         let result = async {
-            let rows = match typed {
+            let rows = match self.typed(&client, sql, params).await? {
                 Some(typed) => client.query_typed(sql, &typed).await?,
                 None => client.query(sql, params).await?,
             };
@@ -294,10 +284,9 @@ impl PgDb {
 
     /// Runs a query that returns at most one row.
     pub(crate) async fn query_opt(&self, sql: &str, params: &[Param<'_>]) -> Result<Option<Row>> {
-        let typed = self.typed(sql, params).await?;
         let client = self.client().await?;
         let result = async {
-            let row = match typed {
+            let row = match self.typed(&client, sql, params).await? {
                 Some(typed) => client.query_typed_opt(sql, &typed).await?,
                 None => {
                     let statement = client.prepare_cached(sql).await?;
@@ -320,10 +309,9 @@ impl PgDb {
 
     /// Runs a statement and returns the number of rows it touched.
     pub(crate) async fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64> {
-        let typed = self.typed(sql, params).await?;
         let client = self.client().await?;
         let result = async {
-            let changed = match typed {
+            let changed = match self.typed(&client, sql, params).await? {
                 Some(typed) => client.execute_typed(sql, &typed).await?,
                 None => {
                     let statement = client.prepare_cached(sql).await?;

@@ -6,15 +6,17 @@
 //! under a name on one server connection is unknown on the next (`prepared statement "s2" does
 //! not exist`), or a name is taken twice (`… already exists`). In pgbouncer mode every call is
 //! therefore one unnamed Parse/Bind/Execute/Sync (`query_typed`), which needs the type of each
-//! parameter. The types are the server's own: learned once per statement text by preparing it
-//! inside a transaction (`BEGIN`, prepare, close, `COMMIT`, all on one server connection) and
-//! cached. A statement without parameters needs no learning.
+//! parameter. The types are the server's own, learned once per statement text and cached:
+//! `PREPARE` under a name of ours, read `pg_prepared_statements`, `DEALLOCATE` — one simple
+//! query, so a pooler runs all of it on one server connection and nothing outlives it. A
+//! statement without parameters needs no learning.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
-use deadpool_postgres::Pool;
 use tokio_postgres::types::Type;
+use tokio_postgres::{Client, SimpleQueryMessage};
 
 use crate::{Error, Result};
 
@@ -66,28 +68,42 @@ impl ParamTypes {
     }
 }
 
-/// Learns the parameter types of `sql` on a connection of `pool`, inside a transaction of its
-/// own: the named statement is prepared and closed before `COMMIT`, so a transaction pooler
-/// runs all of it on one server connection and nothing outlives the transaction.
-///
-/// Runs in a task of its own, so that a caller who gives up (a dropped future) cannot leave the
-/// connection inside the transaction: the task still ends it before the connection goes back
-/// to the pool.
+/// Learns the parameter types of `sql` (the server infers them as for a prepared statement).
 ///
 /// # Errors
-/// The pool's error, or the server's when the statement does not parse.
-pub(crate) async fn learn(pool: &Pool, sql: &str) -> Result<Arc<[Type]>> {
-    let pool = pool.clone();
-    let sql = sql.to_owned();
-    tokio::spawn(async move {
-        let client = pool.get().await?;
-        client.batch_execute("BEGIN").await?;
-        // The statement is dropped at the end of this line: its Close goes out before COMMIT.
-        let learned = client.prepare(&sql).await.map(|s| Arc::<[Type]>::from(s.params()));
-        let end = if learned.is_ok() { "COMMIT" } else { "ROLLBACK" };
-        client.batch_execute(end).await?;
-        Ok(learned?)
-    })
-    .await
-    .map_err(|e| Error::other(format!("learning the parameter types of a statement failed: {e}")))?
+/// The server's error when the statement does not parse or a type cannot be inferred; Other
+/// for a parameter of a type the driver does not know (only built-in types are used here).
+pub(crate) async fn learn(client: &Client, sql: &str) -> Result<Arc<[Type]>> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let name = format!(
+        "synthlab_types_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    // Statement texts are this crate's own (never a caller's): safe to embed.
+    let probe = format!(
+        "PREPARE {name} AS {sql};\n\
+         SELECT parameter_types::oid[]::text FROM pg_prepared_statements WHERE name = '{name}';\n\
+         DEALLOCATE {name}"
+    );
+    let mut oids = None;
+    for message in client.simple_query(&probe).await? {
+        if let SimpleQueryMessage::Row(row) = message {
+            oids = row.get(0).map(str::to_owned);
+        }
+    }
+    let oids = oids.ok_or_else(|| Error::other("the server did not describe the statement's parameters"))?;
+    oids.trim_matches(|c| c == '{' || c == '}')
+        .split(',')
+        .filter(|oid| !oid.is_empty())
+        .map(|oid| {
+            oid.parse::<u32>()
+                .ok()
+                .and_then(Type::from_oid)
+                .ok_or_else(|| Error::other(format!("parameter of unsupported type (oid {oid}) in pgbouncer mode")))
+        })
+        .collect()
 }

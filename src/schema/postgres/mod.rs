@@ -7,8 +7,9 @@
 //! released by COMMIT, ROLLBACK or the death of the connection, so a killed migrator leaves
 //! neither a lock nor a half-applied migration behind.
 //!
-//! Every statement runs inside a transaction (named statements are closed before it ends) or
-//! unnamed, so all of this works behind a transaction pooler (`pgbouncer=true`).
+//! Every statement is unnamed (`query_typed`, or the simple protocol), so all of this works
+//! behind a transaction pooler (`pgbouncer=true`), even one whose server connections other
+//! clients left named statements on.
 
 pub(crate) mod introspect;
 
@@ -16,6 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use refinery::Migration;
 use refinery_core::traits::r#async::{AsyncQuery, AsyncTransaction};
+use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Transaction};
 
 use super::MigrationInfo;
@@ -55,7 +57,7 @@ impl AsyncTransaction for InTransaction<'_, '_> {
 
 impl AsyncQuery<Vec<Migration>> for InTransaction<'_, '_> {
     async fn query(&mut self, query: &str) -> Result<Vec<Migration>, <Self as AsyncTransaction>::Error> {
-        let rows = self.0.query(query, &[]).await?;
+        let rows = self.0.query_typed(query, &[]).await?;
         let mut applied = Vec::new();
         for row in rows {
             let applied_on: String = row.try_get(2)?;
@@ -81,9 +83,9 @@ impl refinery::AsyncMigrate for InTransaction<'_, '_> {}
 
 /// Takes the migration lock of the current schema for the rest of the transaction.
 async fn lock(tx: &Transaction<'_>) -> Result<()> {
-    tx.execute(
+    tx.execute_typed(
         "SELECT pg_advisory_xact_lock($1, hashtext(coalesce(current_schema(), '')))",
-        &[&LOCK_CLASS],
+        &[(&LOCK_CLASS, Type::INT4)],
     )
     .await?;
     Ok(())
@@ -92,9 +94,9 @@ async fn lock(tx: &Transaction<'_>) -> Result<()> {
 /// The stored history rows of the current schema, or `None` without a history table.
 async fn history_rows(tx: &Transaction<'_>) -> Result<Option<Vec<HistoryRow>>> {
     let exists: bool = tx
-        .query_one(
+        .query_typed_one(
             "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1)",
-            &[&HISTORY_TABLE],
+            &[(&HISTORY_TABLE, Type::TEXT)],
         )
         .await?
         .try_get(0)?;
@@ -102,7 +104,7 @@ async fn history_rows(tx: &Transaction<'_>) -> Result<Option<Vec<HistoryRow>>> {
         return Ok(None);
     }
     let rows = tx
-        .query(
+        .query_typed(
             &format!("SELECT version::bigint, name, applied_on, checksum FROM {HISTORY_TABLE} ORDER BY version"),
             &[],
         )
@@ -185,9 +187,12 @@ pub(crate) async fn down(client: &mut Client, set: &MigrationSet, target: DownTa
                     script.label()
                 ))
             })?;
-        let version = super::schema_version(script.version())?;
-        tx.execute(&format!("DELETE FROM {HISTORY_TABLE} WHERE version = $1"), &[&version])
-            .await?;
+        let version = i64::from(super::schema_version(script.version())?);
+        tx.execute_typed(
+            &format!("DELETE FROM {HISTORY_TABLE} WHERE version = $1"),
+            &[(&version, Type::INT8)],
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(scripts
