@@ -87,7 +87,7 @@ impl CopyLock {
         }
         let holder = holder(&client).await?;
         if let Some(holder) = &holder {
-            tracing::warn!(%holder, wait_s = wait.as_secs(), "another copy holds the target's lock; waiting");
+            tracing::info!(%holder, wait_s = wait.as_secs(), "another copy holds the target's lock; waiting");
             observer.waiting_for_lock(holder, wait);
         }
         if wait.is_zero() {

@@ -53,6 +53,7 @@ use crate::config::{PoolRecycling, PostgresConfig};
 use crate::observe::{CallSettings, add_rows};
 use crate::{BackendKind, Error, Result};
 use statements::Statements;
+pub(crate) use statements::unique_name;
 
 /// A statement parameter.
 pub(crate) type Param<'a> = &'a (dyn ToSql + Sync);

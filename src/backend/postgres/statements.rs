@@ -68,21 +68,27 @@ impl ParamTypes {
     }
 }
 
+/// A server-side name no other session of any process picks: `prefix`, our process id, a
+/// counter and the clock's nanoseconds (plain identifier characters only).
+pub(crate) fn unique_name(prefix: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "{prefix}_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
 /// Learns the parameter types of `sql` (the server infers them as for a prepared statement).
 ///
 /// # Errors
 /// The server's error when the statement does not parse or a type cannot be inferred; Other
 /// for a parameter of a type the driver does not know (only built-in types are used here).
 pub(crate) async fn learn(client: &Client, sql: &str) -> Result<Arc<[Type]>> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let name = format!(
-        "synthlab_types_{}_{}_{nanos}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
+    let name = unique_name("synthlab_types");
     // Statement texts are this crate's own (never a caller's): safe to embed.
     let probe = format!(
         "PREPARE {name} AS {sql};\n\

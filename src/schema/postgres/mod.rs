@@ -13,8 +13,6 @@
 
 pub(crate) mod introspect;
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use refinery::Migration;
 use refinery_core::traits::r#async::{AsyncQuery, AsyncTransaction};
 use tokio_postgres::types::Type;
@@ -208,15 +206,7 @@ pub(crate) async fn down(client: &mut Client, set: &MigrationSet, target: DownTa
 /// the same database inside a transaction that is rolled back (nothing is left behind, even
 /// if the process dies), and read back.
 pub(crate) async fn expected(client: &mut Client, set: &MigrationSet, version: i64) -> Result<SchemaModel> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let scratch = format!(
-        "synthlab_check_{}_{}_{nanos}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
+    let scratch = crate::backend::postgres::unique_name("synthlab_check");
     let tx = client.transaction().await?;
     tx.batch_execute(&format!("CREATE SCHEMA {scratch}; SET LOCAL search_path TO {scratch}"))
         .await?;
