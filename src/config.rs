@@ -961,4 +961,36 @@ mod tests {
             assert!(!err.to_string().contains("hunter2"), "{err}");
         }
     }
+
+    #[test]
+    fn pgbouncer_comes_from_the_url_then_the_environment_and_refuses_clean_recycling() {
+        let none = |_: &str| None;
+        assert!(!pg("postgres://h/db", &none).pgbouncer);
+        assert!(pg("postgres://h/db?pgbouncer=true", &none).pgbouncer);
+        let on = |name: &str| (name == "SYNTHLAB_PGBOUNCER").then(|| "1".to_owned());
+        assert!(pg("postgres://h/db", &on).pgbouncer);
+        assert!(!pg("postgres://h/db?pgbouncer=false", &on).pgbouncer, "the URL wins");
+        for bad in ["pgbouncer=maybe", "pgbouncer=true&pool_recycling=clean"] {
+            let err =
+                DatabaseConfig::parse_with_env(&format!("postgres://u:hunter2@h/db?{bad}"), &none).expect_err(bad);
+            assert_eq!(err.kind(), crate::ErrorKind::Config, "{bad}");
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+        }
+        let bad_env = |name: &str| (name == "SYNTHLAB_PGBOUNCER").then(|| "sometimes".to_owned());
+        let err = DatabaseConfig::parse_with_env("postgres://h/db", &bad_env).expect_err("bad env");
+        assert!(err.to_string().contains("SYNTHLAB_PGBOUNCER"), "{err}");
+    }
+
+    #[test]
+    fn connections_get_a_name_and_keepalives_unless_the_url_sets_them() {
+        let none = |_: &str| None;
+        let defaults = pg("postgres://h:6432/db", &none);
+        assert_eq!(defaults.driver.get_application_name(), Some("synthlab-db"));
+        assert_eq!(defaults.driver.get_keepalives_idle(), Duration::from_secs(60));
+        assert_eq!(defaults.host_port(), ("h".to_owned(), 6432));
+        let own = pg("postgres://h/db?application_name=worker&keepalives_idle=5", &none);
+        assert_eq!(own.driver.get_application_name(), Some("worker"));
+        assert_eq!(own.driver.get_keepalives_idle(), Duration::from_secs(5));
+        assert_eq!(own.host_port(), ("h".to_owned(), 5432));
+    }
 }

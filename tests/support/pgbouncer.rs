@@ -142,6 +142,11 @@ impl PgBouncer {
     /// (`name = settings`, e.g. a `connect_query`); every other database name is forwarded
     /// as it is.
     pub fn start(upstream: &Upstream, databases: &[(String, String)]) -> PgBouncer {
+        PgBouncer::start_sized(upstream, databases, POOL_SIZE)
+    }
+
+    /// As [`PgBouncer::start`], with `pool_size` server connections per pool.
+    pub fn start_sized(upstream: &Upstream, databases: &[(String, String)], pool_size: u32) -> PgBouncer {
         let binary = binary();
         let dir = tempfile::Builder::new()
             .prefix("synthlab-pgbouncer-")
@@ -157,7 +162,7 @@ impl PgBouncer {
             "[databases]\n{entries}* = {server}\n\n[pgbouncer]\n\
              listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n\
              auth_type = trust\nauth_file = {dir}/userlist.txt\n\
-             pool_mode = transaction\ndefault_pool_size = {POOL_SIZE}\nmin_pool_size = {POOL_SIZE}\n\
+             pool_mode = transaction\ndefault_pool_size = {pool_size}\nmin_pool_size = {pool_size}\n\
              server_round_robin = 1\nmax_client_conn = 2000\n\
              server_idle_timeout = 10\nignore_startup_parameters = extra_float_digits\n\
              logfile = {dir}/pgbouncer.log\npidfile = {dir}/pgbouncer.pid\nadmin_users = {user}\n",
