@@ -7,11 +7,14 @@
 
 #[path = "support/pgbouncer.rs"]
 mod pgbouncer;
+#[path = "support/scratch.rs"]
+mod scratch;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use pgbouncer::{PgBouncer, Upstream};
+use scratch::{ScratchDatabase, text};
 
 fn synthlab(dir: &Path, args: &[&str], url: &str) -> Output {
     command(dir, args, url).output().expect("binary runs")
@@ -28,57 +31,9 @@ fn command(dir: &Path, args: &[&str], url: &str) -> Command {
     command
 }
 
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-/// A fresh database on the parity server (dropped again by [`Database::drop`]).
-struct Database {
-    name: String,
-    runtime: tokio::runtime::Runtime,
-}
-
-impl Database {
-    fn create(purpose: &str) -> Database {
-        let name = format!("synthlab_pgb_{purpose}_{}", std::process::id());
-        let database = Database {
-            name,
-            runtime: tokio::runtime::Runtime::new().expect("runtime"),
-        };
-        database.admin(&format!(
-            "DROP DATABASE IF EXISTS {0} WITH (FORCE); CREATE DATABASE {0}",
-            database.name
-        ));
-        database
-    }
-
-    fn admin(&self, sql: &str) {
-        let url = std::env::var("PARITY_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-        self.runtime.block_on(async {
-            let client = synthlab_db::pg::connect_url(&url)
-                .await
-                .expect("PostgreSQL unreachable (PARITY_DATABASE_URL); start one: make pg-start");
-            for statement in sql.split("; ") {
-                client.batch_execute(statement).await.expect("admin statement");
-            }
-        });
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        self.admin(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
-    }
-}
-
 #[test]
 fn schema_commands_status_doctor_and_demo_work_through_pgbouncer() {
-    let database = Database::create("cli");
+    let database = ScratchDatabase::create("pgb_cli");
     let bouncer = PgBouncer::start(&Upstream::parity(), &[]);
     let url = bouncer.url(&database.name, "pgbouncer=true");
     let dir = tempfile::tempdir().expect("dir");
@@ -156,7 +111,7 @@ fn schema_commands_status_doctor_and_demo_work_through_pgbouncer() {
 
 #[test]
 fn copy_and_verify_work_through_pgbouncer() {
-    let database = Database::create("copy");
+    let database = ScratchDatabase::create("pgb_copy");
     let bouncer = PgBouncer::start(&Upstream::parity(), &[]);
     let url = bouncer.url(&database.name, "pgbouncer=true");
     let dir = tempfile::tempdir().expect("dir");

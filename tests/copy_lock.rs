@@ -8,13 +8,14 @@
 
 #![cfg(all(feature = "parity", feature = "sqlite"))]
 
+#[path = "support/scratch.rs"]
+mod scratch;
+
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn server_url() -> String {
-    std::env::var("PARITY_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
+use scratch::{ScratchDatabase, text};
 
 fn synthlab(dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_synthlab-db"));
@@ -28,35 +29,18 @@ fn synthlab(dir: &Path, args: &[&str]) -> Command {
     command
 }
 
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
 /// A fresh database on the parity server with a small legacy file to copy into it.
 struct Setup {
     dir: tempfile::TempDir,
-    database: String,
-    url: String,
-    runtime: tokio::runtime::Runtime,
+    database: ScratchDatabase,
 }
 
 impl Setup {
     fn new(purpose: &str) -> Setup {
-        let database = format!("synthlab_copylock_{purpose}_{}", std::process::id());
-        let base = server_url();
-        let (server, _) = base.rsplit_once('/').expect("database in PARITY_DATABASE_URL");
         let setup = Setup {
             dir: tempfile::tempdir().expect("dir"),
-            url: format!("{server}/{database}"),
-            database,
-            runtime: tokio::runtime::Runtime::new().expect("runtime"),
+            database: ScratchDatabase::create(&format!("copylock_{purpose}")),
         };
-        setup.admin(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", setup.database));
-        setup.admin(&format!("CREATE DATABASE {}", setup.database));
         let out = synthlab(setup.dir.path(), &["generate", "--out", "legacy.db", "--scale", "0.02"])
             .output()
             .expect("generate");
@@ -64,39 +48,20 @@ impl Setup {
         setup
     }
 
-    fn admin(&self, sql: &str) {
-        self.runtime.block_on(async {
-            let client = synthlab_db::pg::connect_url(&server_url())
-                .await
-                .expect("PostgreSQL unreachable (PARITY_DATABASE_URL); start one: make pg-start");
-            client.batch_execute(sql).await.expect("admin statement");
-        });
-    }
-
-    /// A connection to the target database, kept open by the caller.
-    fn target(&self) -> tokio_postgres::Client {
-        self.runtime
-            .block_on(synthlab_db::pg::connect_url(&self.url))
-            .expect("target connection")
-    }
-
     fn copy(&self, extra: &[&str], app: &str) -> Child {
-        let to = format!("{}?application_name={app}", self.url);
+        let to = format!("{}?application_name={app}", self.database.url);
         let mut args = vec!["copy", "--from", "legacy.db", "--to", &to];
         args.extend_from_slice(extra);
         synthlab(self.dir.path(), &args).spawn().expect("copy starts")
     }
 
     fn verify(&self) -> Output {
-        synthlab(self.dir.path(), &["verify", "--from", "legacy.db", "--to", &self.url])
-            .output()
-            .expect("verify runs")
-    }
-}
-
-impl Drop for Setup {
-    fn drop(&mut self) {
-        self.admin(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.database));
+        synthlab(
+            self.dir.path(),
+            &["verify", "--from", "legacy.db", "--to", &self.database.url],
+        )
+        .output()
+        .expect("verify runs")
     }
 }
 
@@ -104,14 +69,15 @@ impl Drop for Setup {
 fn a_copy_killed_with_sigkill_mid_run_can_be_run_again_at_once() {
     let setup = Setup::new("kill");
     let out = synthlab(setup.dir.path(), &["migrate"])
-        .env("DATABASE_URL", &setup.url)
+        .env("DATABASE_URL", &setup.database.url)
         .output()
         .expect("migrate");
     assert!(out.status.success(), "migrate: {}", text(&out));
     // Another session holds SHARE locks on every table: the copy's first write waits for them,
     // with its lock taken and its server session busy.
-    let blocker = setup.target();
+    let blocker = setup.database.connect();
     setup
+        .database
         .runtime
         .block_on(blocker.batch_execute(&format!(
             "BEGIN; LOCK TABLE {} IN SHARE MODE",
@@ -119,10 +85,11 @@ fn a_copy_killed_with_sigkill_mid_run_can_be_run_again_at_once() {
         )))
         .expect("lock the tables");
     let mut first = setup.copy(&[], "copy_killed");
-    let observer = setup.target();
+    let observer = setup.database.connect();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let waiting: i64 = setup
+            .database
             .runtime
             .block_on(observer.query_one(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'copy_killed' AND wait_event_type = 'Lock'",
@@ -151,6 +118,7 @@ fn a_copy_killed_with_sigkill_mid_run_can_be_run_again_at_once() {
     let rerun = setup.copy(&["--lock-timeout", "30"], "copy_rerun");
     std::thread::sleep(Duration::from_millis(1500));
     setup
+        .database
         .runtime
         .block_on(blocker.batch_execute("ROLLBACK"))
         .expect("release the tables");
@@ -175,8 +143,9 @@ fn a_held_lock_is_waited_for_with_the_holder_named_then_refused_after_the_timeou
     let setup = Setup::new("wait");
     // A session that holds the copy lock, as a dead copy's session does until the server
     // notices its client is gone.
-    let holder = setup.target();
+    let holder = setup.database.connect();
     let pid: i32 = setup
+        .database
         .runtime
         .block_on(async {
             holder.batch_execute("BEGIN").await?;
@@ -193,7 +162,11 @@ fn a_held_lock_is_waited_for_with_the_holder_named_then_refused_after_the_timeou
     let started = Instant::now();
     let waiting = setup.copy(&["--lock-timeout", "60"], "copy_waits");
     std::thread::sleep(Duration::from_secs(2));
-    setup.runtime.block_on(holder.batch_execute("COMMIT")).expect("release");
+    setup
+        .database
+        .runtime
+        .block_on(holder.batch_execute("COMMIT"))
+        .expect("release");
     let out = waiting.wait_with_output().expect("copy");
     let all = text(&out);
     assert!(out.status.success(), "the waiting copy: {all}");
@@ -205,6 +178,7 @@ fn a_held_lock_is_waited_for_with_the_holder_named_then_refused_after_the_timeou
     );
 
     setup
+        .database
         .runtime
         .block_on(async {
             holder.batch_execute("BEGIN").await?;
@@ -229,6 +203,7 @@ fn a_held_lock_is_waited_for_with_the_holder_named_then_refused_after_the_timeou
         "{all}"
     );
     setup
+        .database
         .runtime
         .block_on(holder.batch_execute("ROLLBACK"))
         .expect("release");
