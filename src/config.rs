@@ -220,6 +220,10 @@ pub struct PostgresConfig {
     pub tls: TlsConfig,
     /// Repository calls at least this long log a warning (`?slow_call_ms=`, default 500).
     pub slow_call: Duration,
+    /// A transaction pooler (PgBouncer, `pool_mode = transaction`) sits in front of the server
+    /// (`?pgbouncer=true`, env `SYNTHLAB_PGBOUNCER=1`): no named prepared statements, no
+    /// session state between transactions.
+    pub pgbouncer: bool,
     redacted: String,
 }
 
@@ -229,9 +233,20 @@ impl PostgresConfig {
         &self.redacted
     }
 
-    /// The connection settings for the driver (the password is inside: never print it).
-    pub fn driver_config(&self) -> &tokio_postgres::Config {
-        &self.driver
+    /// The server's host and port as the URL names them (the first, if several).
+    pub fn host_port(&self) -> (String, u16) {
+        let host = match self.driver.get_hosts().first() {
+            Some(tokio_postgres::config::Host::Tcp(name)) => name.clone(),
+            #[cfg(unix)]
+            Some(tokio_postgres::config::Host::Unix(path)) => path.display().to_string(),
+            None => "localhost".to_owned(),
+        };
+        (host, self.driver.get_ports().first().copied().unwrap_or(5432))
+    }
+
+    /// The user name the URL gives, if any.
+    pub fn user(&self) -> Option<&str> {
+        self.driver.get_user()
     }
 
     /// The database name (`postgres` when the URL names none).
@@ -274,6 +289,7 @@ impl fmt::Debug for PostgresConfig {
             .field("pool_verify_after", &self.pool_verify_after)
             .field("tls", &self.tls)
             .field("slow_call", &self.slow_call)
+            .field("pgbouncer", &self.pgbouncer)
             .finish()
     }
 }
@@ -461,6 +477,7 @@ pub const ENV_VARIABLES: &[(&str, &str)] = &[
     ("SYNTHLAB_SQLITE_BUSY_TIMEOUT_MS", "busy_timeout_ms"),
     ("SYNTHLAB_SQLITE_MAX_READERS", "max_readers"),
     ("SYNTHLAB_SLOW_CALL_MS", "slow_call_ms"),
+    ("SYNTHLAB_PGBOUNCER", "pgbouncer"),
 ];
 
 /// The allowed range of every numeric option, by URL option name (environment variables use
@@ -587,7 +604,7 @@ const DRIVER_OPTIONS: &[&str] = &[
 const KNOWN_POSTGRES_OPTIONS: &str = "sslmode, sslrootcert, sslcert, sslkey, connect_timeout, pool_max_size, \
      pool_timeout, pool_create_timeout, pool_recycle_timeout, pool_recycling, pool_verify_after_ms, slow_call_ms, application_name, \
      options, keepalives, keepalives_idle, keepalives_interval, keepalives_retries, tcp_user_timeout, \
-     target_session_attrs, hostaddr";
+     target_session_attrs, hostaddr, pgbouncer";
 
 fn parse_postgres(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<DatabaseConfig> {
     let url = url::Url::parse(raw).map_err(|e| config_error(raw, e))?;
@@ -625,6 +642,14 @@ fn parse_postgres(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Dat
     let mut slow_call = slow_call_default(env)?;
     let mut tls = TlsConfig::default();
     let mut connect_timeout = Duration::from_secs(10);
+    let mut pgbouncer = match env("SYNTHLAB_PGBOUNCER") {
+        None => false,
+        Some(value) => parse_switch(&value).ok_or_else(|| {
+            Error::config(format!(
+                "environment variable SYNTHLAB_PGBOUNCER must be 1/0 or true/false, got '{value}'"
+            ))
+        })?,
+    };
     let mut driver_query: Vec<(String, String)> = Vec::new();
     for (key, value) in url.query_pairs() {
         let (key, value) = (key.into_owned(), value.into_owned());
@@ -644,6 +669,10 @@ fn parse_postgres(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Dat
             "pool_verify_after_ms" => pool_verify_after = Duration::from_millis(parse_number(raw, &key, &value)?),
             "slow_call_ms" => slow_call = Duration::from_millis(parse_number(raw, &key, &value)?),
             "connect_timeout" => connect_timeout = Duration::from_secs(parse_number(raw, &key, &value)?),
+            "pgbouncer" => {
+                pgbouncer = parse_switch(&value)
+                    .ok_or_else(|| config_error(raw, format!("pgbouncer must be true or false, got '{value}'")))?;
+            }
             "sslmode" => {
                 tls.mode = SslMode::parse(&value).ok_or_else(|| {
                     config_error(
@@ -677,6 +706,12 @@ fn parse_postgres(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Dat
             }
         }
     }
+    if pgbouncer && pool_recycling == PoolRecycling::Clean {
+        return Err(config_error(
+            raw,
+            "pool_recycling=clean resets session state, which a transaction pooler does not keep: use verified or fast with pgbouncer=true",
+        ));
+    }
     if matches!(tls.mode, SslMode::VerifyCa | SslMode::VerifyFull) && tls.root_cert.is_none() {
         return Err(config_error(
             raw,
@@ -706,6 +741,14 @@ fn parse_postgres(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Dat
     // Percent-encoded (never `+` for a space: tokio-postgres does not read `+` as a space).
     driver_query.push(("sslmode".to_owned(), driver_sslmode.to_owned()));
     driver_query.push(("connect_timeout".to_owned(), connect_timeout.as_secs().to_string()));
+    // The connect path's defaults, unless the URL sets them: a name the server shows in
+    // pg_stat_activity, and keepalives that find a dead peer in about two minutes (not the
+    // operating system's two hours).
+    for (option, default) in CONNECTION_DEFAULTS {
+        if !driver_query.iter().any(|(key, _)| key == option) {
+            driver_query.push(((*option).to_owned(), (*default).to_owned()));
+        }
+    }
     let query: Vec<String> = driver_query
         .iter()
         .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
@@ -722,8 +765,26 @@ fn parse_postgres(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Dat
         pool_verify_after,
         tls,
         slow_call,
+        pgbouncer,
         redacted: printable_url(&url),
     }))
+}
+
+/// Driver options every connection gets unless the URL gives its own.
+const CONNECTION_DEFAULTS: &[(&str, &str)] = &[
+    ("application_name", "synthlab-db"),
+    ("keepalives_idle", "60"),
+    ("keepalives_interval", "10"),
+    ("keepalives_retries", "5"),
+];
+
+/// `true`/`1`/`yes`/`on` or `false`/`0`/`no`/`off` (case-insensitive).
+fn parse_switch(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
 }
 
 fn percent_encode(text: &str) -> String {
@@ -1315,5 +1376,37 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn pgbouncer_comes_from_the_url_then_the_environment_and_refuses_clean_recycling() {
+        let none = |_: &str| None;
+        assert!(!pg("postgres://h/db", &none).pgbouncer);
+        assert!(pg("postgres://h/db?pgbouncer=true", &none).pgbouncer);
+        let on = |name: &str| (name == "SYNTHLAB_PGBOUNCER").then(|| "1".to_owned());
+        assert!(pg("postgres://h/db", &on).pgbouncer);
+        assert!(!pg("postgres://h/db?pgbouncer=false", &on).pgbouncer, "the URL wins");
+        for bad in ["pgbouncer=maybe", "pgbouncer=true&pool_recycling=clean"] {
+            let err =
+                DatabaseConfig::parse_with_env(&format!("postgres://u:hunter2@h/db?{bad}"), &none).expect_err(bad);
+            assert_eq!(err.kind(), crate::ErrorKind::Config, "{bad}");
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+        }
+        let bad_env = |name: &str| (name == "SYNTHLAB_PGBOUNCER").then(|| "sometimes".to_owned());
+        let err = DatabaseConfig::parse_with_env("postgres://h/db", &bad_env).expect_err("bad env");
+        assert!(err.to_string().contains("SYNTHLAB_PGBOUNCER"), "{err}");
+    }
+
+    #[test]
+    fn connections_get_a_name_and_keepalives_unless_the_url_sets_them() {
+        let none = |_: &str| None;
+        let defaults = pg("postgres://h:6432/db", &none);
+        assert_eq!(defaults.driver.get_application_name(), Some("synthlab-db"));
+        assert_eq!(defaults.driver.get_keepalives_idle(), Duration::from_secs(60));
+        assert_eq!(defaults.host_port(), ("h".to_owned(), 6432));
+        let own = pg("postgres://h/db?application_name=worker&keepalives_idle=5", &none);
+        assert_eq!(own.driver.get_application_name(), Some("worker"));
+        assert_eq!(own.driver.get_keepalives_idle(), Duration::from_secs(5));
+        assert_eq!(own.host_port(), ("h".to_owned(), 5432));
     }
 }

@@ -29,6 +29,7 @@ mod error;
 pub mod fixtures;
 pub mod model;
 pub mod observe;
+pub mod pg;
 pub mod repo;
 pub mod schema;
 mod store;

@@ -156,10 +156,9 @@ fn demo_on_postgres_loads_the_same_counts() {
     let dbname = format!("synthlab_cli_demo_{}", std::process::id());
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+        let client = synthlab_db::pg::connect_url(&admin)
             .await
             .expect("PostgreSQL unreachable (PARITY_DATABASE_URL); start one: make pg-start");
-        tokio::spawn(conn);
         client
             .batch_execute(&format!("DROP DATABASE IF EXISTS {dbname}"))
             .await
@@ -181,10 +180,7 @@ fn demo_on_postgres_loads_the_same_counts() {
     let synth_line = all.lines().find(|l| l.starts_with("synths ")).expect("synths row");
     assert!(synth_line.trim_end().ends_with(" 50"), "{synth_line}");
     runtime.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
-            .await
-            .expect("reconnect");
-        tokio::spawn(conn);
+        let client = synthlab_db::pg::connect_url(&admin).await.expect("reconnect");
         client
             .batch_execute(&format!("DROP DATABASE IF EXISTS {dbname} WITH (FORCE)"))
             .await
@@ -259,10 +255,9 @@ fn doctor_on_postgres_prints_server_tls_pool_schema_and_collation() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let admin = |sql: String| {
         runtime.block_on(async {
-            let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+            let client = synthlab_db::pg::connect_url(&base)
                 .await
                 .expect("PostgreSQL unreachable (PARITY_DATABASE_URL); start one: make pg-start");
-            tokio::spawn(conn);
             client.batch_execute(&sql).await.expect("admin statement");
         })
     };

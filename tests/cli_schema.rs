@@ -262,10 +262,9 @@ fn postgres_database_up_down_up_check_and_a_dropped_index() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let admin = |sql: String| {
         runtime.block_on(async {
-            let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+            let client = synthlab_db::pg::connect_url(&base)
                 .await
                 .expect("PostgreSQL unreachable (PARITY_DATABASE_URL); start one: make pg-start");
-            tokio::spawn(conn);
             client.batch_execute(&sql).await.expect("admin statement");
         });
     };
@@ -304,10 +303,7 @@ fn postgres_database_up_down_up_check_and_a_dropped_index() {
 
     let db_url = url.clone();
     runtime.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&db_url, tokio_postgres::NoTls)
-            .await
-            .expect("connect");
-        tokio::spawn(conn);
+        let client = synthlab_db::pg::connect_url(&db_url).await.expect("connect");
         client
             .batch_execute("DROP INDEX idx_experiments_status")
             .await
@@ -321,10 +317,7 @@ fn postgres_database_up_down_up_check_and_a_dropped_index() {
         text(&out)
     );
     let check_schemas: i64 = runtime.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&db_url, tokio_postgres::NoTls)
-            .await
-            .expect("connect");
-        tokio::spawn(conn);
+        let client = synthlab_db::pg::connect_url(&db_url).await.expect("connect");
         client
             .query_one(
                 "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'synthlab_check%'",

@@ -22,13 +22,9 @@ fn server_url() -> String {
 }
 
 async fn connect(url: &str) -> tokio_postgres::Client {
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .unwrap_or_else(|e| {
-            panic!("PostgreSQL unreachable ({e}); start one: make pg-start, or set PARITY_DATABASE_URL")
-        });
-    tokio::spawn(conn);
-    client
+    synthlab_db::pg::connect_url(url).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL unreachable ({e}); start one: make pg-start, or set PARITY_DATABASE_URL")
+    })
 }
 
 /// A fresh schema of the test database, addressed by a URL whose search_path selects it.

@@ -167,15 +167,9 @@ async fn postgres_case() {
     let url = format!("{server}/{}?options=-csearch_path%3D{schema}", harness::PARITY_DATABASE);
     let before = db.migrator().introspect().await.expect("catalog");
 
-    let (observer, connection) = db
-        .pg_config
-        .as_ref()
-        .expect("config")
-        .driver_config()
-        .connect(tokio_postgres::NoTls)
+    let observer = synthlab_db::pg::connect(db.pg_config.as_ref().expect("config"))
         .await
         .expect("observer connects");
-    tokio::spawn(connection);
     let child = spawn_child(BackendKind::Postgres, &marker, &url);
     let started = Instant::now();
     // Half done: the slow migration's rows are inserted (uncommitted) and its sleep is running.

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use synthlab_db::DatabaseConfig;
 use synthlab_db::config::{PostgresConfig, SqliteLocation};
 use synthlab_db::copy::{
-    CopyObserver, CopyOptions, CopyReport, FaultKind, GenerateOptions, OnError, TableOutcome, TableReport,
+    CopyObserver, CopyOptions, CopyReport, FaultKind, GenerateOptions, LockHolder, OnError, TableOutcome, TableReport,
     VerifyOptions, VerifyReport,
 };
 
@@ -50,6 +50,10 @@ pub(crate) struct CopyArgs {
     /// Copy only these tables (comma-separated); their parents are read to find orphans.
     #[arg(long, value_delimiter = ',', value_name = "TABLES")]
     tables: Option<Vec<String>>,
+    /// Seconds to wait for another copy's lock on the target to end (a copy killed a moment ago
+    /// holds it until the server notices); 0 fails at once.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(0..=604_800))]
+    lock_timeout: u64,
     /// Output format of the report.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
@@ -204,6 +208,13 @@ impl CopyObserver for Progress {
         }
     }
 
+    fn waiting_for_lock(&self, holder: &LockHolder, timeout: std::time::Duration) {
+        eprintln!(
+            "another copy holds this target's lock ({holder}); waiting up to {} s for it to end (--lock-timeout)",
+            timeout.as_secs()
+        );
+    }
+
     fn table_finished(&self, report: &TableReport) {
         if let Ok(mut slot) = self.bar.lock()
             && let Some(bar) = slot.take()
@@ -340,6 +351,7 @@ pub(crate) async fn copy(args: CopyArgs, fallback: &DatabaseConfig) -> anyhow::R
     options.overwrite = args.overwrite;
     options.dry_run = args.dry_run;
     options.tables = args.tables;
+    options.lock_timeout = std::time::Duration::from_secs(args.lock_timeout);
     let progress = Progress::new("copying", false);
     let observer: &dyn CopyObserver = match &progress {
         Some(p) => p,

@@ -395,10 +395,9 @@ mod postgres_agreement {
     async fn every_derived_check_agrees_with_postgresql() {
         let url = std::env::var("PARITY_DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-        let (mut client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        let mut client = crate::pg::connect_url(&url)
             .await
             .unwrap_or_else(|e| panic!("PostgreSQL at PARITY_DATABASE_URL ({e}); see README, `make pg-start`"));
-        tokio::spawn(connection);
         let tx = client.transaction().await.expect("begin");
         let schema = format!("check_agreement_{}", std::process::id());
         tx.batch_execute(&format!("CREATE SCHEMA {schema}; SET LOCAL search_path TO {schema}"))

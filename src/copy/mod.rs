@@ -14,6 +14,7 @@ mod encode;
 #[cfg(feature = "testing")]
 pub mod generate;
 pub(crate) mod json;
+mod lock;
 mod pg;
 mod read;
 pub(crate) mod source;
@@ -23,7 +24,7 @@ mod verify;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value as Json};
 use tokio::sync::mpsc;
@@ -31,6 +32,7 @@ use tokio::sync::mpsc;
 pub use bad_row::{BadRow, default_quarantine_path, read_quarantine};
 #[cfg(feature = "testing")]
 pub use generate::{FaultKind, GenerateOptions, GenerateReport, PlantedFault, generate};
+pub use lock::LockHolder;
 pub use verify::{VerifyOptions, VerifyReport, VerifyTable, verify};
 
 use crate::backend::sqlite::copy_source::SqliteSource;
@@ -69,7 +71,12 @@ pub struct CopyOptions {
     pub dry_run: bool,
     /// Copy only these tables (their parent tables are still read, to find orphans).
     pub tables: Option<Vec<String>>,
+    /// How long to wait for another copy's lock on the target to end (default 60 s).
+    pub lock_timeout: Duration,
 }
+
+/// The default of [`CopyOptions::lock_timeout`].
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl CopyOptions {
     /// Defaults: abort on the first bad row, default quarantine path, no overwrite, all tables.
@@ -82,6 +89,7 @@ impl CopyOptions {
             overwrite: false,
             dry_run: false,
             tables: None,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
         }
     }
 
@@ -282,6 +290,10 @@ pub trait CopyObserver: Send + Sync {
     fn table_finished(&self, report: &TableReport) {
         let _ = report;
     }
+    /// Another copy holds the target's lock: this run waits up to `timeout` for it to end.
+    fn waiting_for_lock(&self, holder: &LockHolder, timeout: Duration) {
+        let _ = (holder, timeout);
+    }
 }
 
 /// An observer that says nothing.
@@ -460,9 +472,10 @@ pub async fn copy(options: &CopyOptions, observer: &dyn CopyObserver) -> Result<
 
     let mut target = Target::connect(&options.target).await?;
     let migrations = target.prepare_schema(!options.dry_run).await?;
-    if !options.dry_run {
-        target.lock().await?;
-    }
+    let lock = match options.dry_run {
+        false => Some(lock::CopyLock::acquire(&options.target, options.lock_timeout, observer).await?),
+        true => None,
+    };
     let mut quarantine = match (options.on_error, options.dry_run) {
         (OnError::Quarantine, false) => Some(bad_row::QuarantineWriter::open(&options.quarantine_path())?),
         _ => None,
@@ -569,6 +582,9 @@ pub async fn copy(options: &CopyOptions, observer: &dyn CopyObserver) -> Result<
             }
             bad_keys.insert(spec.name, Arc::new(outcome.bad_keys));
             if write && per_table_commit {
+                if let Some(lock) = &lock {
+                    lock.check().await?;
+                }
                 target.exec("COMMIT; BEGIN").await?;
             }
             let mut report = TableReport::new(
@@ -594,6 +610,10 @@ pub async fn copy(options: &CopyOptions, observer: &dyn CopyObserver) -> Result<
         Ok(())
     }
     .await;
+    let result = match (result, &lock) {
+        (Ok(()), Some(lock)) => lock.check().await,
+        (result, _) => result,
+    };
     match result {
         Ok(()) if !options.dry_run => target.exec("COMMIT").await?,
         Ok(()) => {}
@@ -603,6 +623,9 @@ pub async fn copy(options: &CopyOptions, observer: &dyn CopyObserver) -> Result<
             }
             return Err(err);
         }
+    }
+    if let Some(lock) = lock {
+        lock.release().await?;
     }
     let quarantined: u64 = reports.iter().map(|r| r.quarantined).sum();
     Ok(CopyReport {

@@ -6,36 +6,31 @@
 //!   definitions are read from the catalog first), `COPY … FROM STDIN (FORMAT binary)`, then
 //!   recreate them from those definitions — the end state is the migrated schema, and a kill at
 //!   any point rolls all of it back.
-//! - Merge (the table already has rows): per batch, COPY into a temporary stage table, report
+//! - Merge (the table already has rows): per batch, COPY into a temporary stage table (dropped
+//!   at the end of its transaction at the latest: nothing stays on the server session), report
 //!   the rows whose key exists with different values (replaced only with `--overwrite`), and
 //!   `INSERT … ON CONFLICT DO NOTHING` the rest, so rerunning never duplicates anything.
 
 use futures_util::SinkExt;
 use tokio::sync::mpsc;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 use super::read::Msg;
 use super::spec::{ColType, SEED_ROWS, TableSpec};
 use super::{BadRow, DifferenceKind, RowDifference};
 use crate::config::PostgresConfig;
 use crate::schema::MigrationInfo;
-use crate::{Error, ErrorKind, Result};
+use crate::{Error, Result};
 
 /// Rows per batch of the merge path.
 pub(crate) const MERGE_BATCH_ROWS: u64 = 5000;
 /// Differences kept per table in the report (all are counted).
 pub(crate) const DIFFERENCES_KEPT: usize = 50;
 
-/// An open connection to the target.
+/// An open connection to the target. Statements outside a transaction are unnamed
+/// (`query_typed`), so the copy works behind a transaction pooler too.
 pub(crate) struct Target {
     pub(crate) client: Client,
-    connection: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Target {
-    fn drop(&mut self) {
-        self.connection.abort();
-    }
 }
 
 pub(crate) fn quote(name: &str) -> String {
@@ -110,21 +105,12 @@ fn column_list(spec: &TableSpec) -> String {
 }
 
 impl Target {
-    /// Connects (one plain connection; the copy needs COPY and one long transaction).
+    /// Connects through the crate's connect path (TLS as `sslmode` asks); one connection, as
+    /// the copy needs COPY and one long transaction.
     pub(crate) async fn connect(config: &PostgresConfig) -> Result<Target> {
-        let (client, connection) = config.driver_config().connect(NoTls).await.map_err(|e| {
-            let e = Error::from(e);
-            Error::new(
-                ErrorKind::Unavailable,
-                format!("cannot connect to {}: {}", config.redacted_url(), e.message()),
-            )
-        })?;
-        let connection = tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::warn!(error = %err, "target connection ended with an error");
-            }
-        });
-        Ok(Target { client, connection })
+        Ok(Target {
+            client: crate::pg::connect(config).await?,
+        })
     }
 
     /// Refuses a target whose schema this build does not know, then applies pending migrations
@@ -141,7 +127,7 @@ impl Target {
         if status.current_version == 0 {
             let foreign: bool = self
                 .client
-                .query_one("SELECT to_regclass('experiments') IS NOT NULL", &[])
+                .query_typed_one("SELECT to_regclass('experiments') IS NOT NULL", &[])
                 .await?
                 .try_get(0)?;
             if foreign {
@@ -157,25 +143,6 @@ impl Target {
         crate::schema::postgres::migrate(&mut self.client).await
     }
 
-    /// Takes the per-target copy lock (released when the connection ends).
-    pub(crate) async fn lock(&self) -> Result<()> {
-        let got: bool = self
-            .client
-            .query_one(
-                "SELECT pg_try_advisory_lock(hashtext('synthlab-db copy ' || current_database() || '.' || current_schema())::bigint)",
-                &[],
-            )
-            .await?
-            .try_get(0)?;
-        if !got {
-            return Err(Error::new(
-                ErrorKind::Conflict,
-                "another copy into this target is running",
-            ));
-        }
-        Ok(())
-    }
-
     /// Runs SQL without results.
     pub(crate) async fn exec(&self, sql: &str) -> Result<()> {
         Ok(self.client.batch_execute(sql).await?)
@@ -188,7 +155,7 @@ impl Target {
             quote(spec.name),
             seed_predicate(spec)
         );
-        let has_rows: bool = self.client.query_one(&sql, &[]).await?.try_get(0)?;
+        let has_rows: bool = self.client.query_typed_one(&sql, &[]).await?.try_get(0)?;
         Ok(if has_rows {
             TableState::HasRows
         } else {
@@ -212,7 +179,7 @@ impl Target {
         .await?;
         let indexes = self
             .client
-            .query(
+            .query_typed(
                 &format!(
                     "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i \
                      WHERE i.indrelid = {name}::regclass AND NOT i.indisprimary \
@@ -224,7 +191,7 @@ impl Target {
             .await?;
         let foreign_keys = self
             .client
-            .query(
+            .query_typed(
                 &format!(
                     "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint \
                      WHERE conrelid = {name}::regclass AND contype = 'f' ORDER BY 1"
@@ -310,7 +277,7 @@ impl Target {
         let stage = quote(&format!("_synthlab_copy_stage_{}", spec.name));
         let columns = column_list(spec);
         self.exec(&format!(
-            "DROP TABLE IF EXISTS {stage}; CREATE TEMP TABLE {stage} (LIKE {table})"
+            "DROP TABLE IF EXISTS {stage}; CREATE TEMP TABLE {stage} (LIKE {table}) ON COMMIT DROP"
         ))
         .await?;
         let key_match: Vec<String> = spec.key.iter().map(|k| format!("t.{0} = s.{0}", quote(k))).collect();
@@ -378,15 +345,15 @@ impl Target {
                 Msg::EndBatch => {
                     let Some(mut sink) = batch_sink.take() else { continue };
                     let staged = sink.as_mut().finish().await?;
-                    let differing = self.client.query(&diff_sql, &[]).await?;
-                    let existing: i64 = self.client.query_one(&existing_sql, &[]).await?.try_get(0)?;
-                    let inserted = self.client.execute(&insert_sql, &[]).await?;
+                    let differing = self.client.query_typed(&diff_sql, &[]).await?;
+                    let existing: i64 = self.client.query_typed_one(&existing_sql, &[]).await?.try_get(0)?;
+                    let inserted = self.client.execute_typed(&insert_sql, &[]).await?;
                     let existing = existing as u64;
                     stats.inserted += inserted;
                     stats.differing += differing.len() as u64;
                     stats.already_present += existing.saturating_sub(differing.len() as u64);
                     if staged > inserted + existing {
-                        for row in self.client.query(&conflict_sql, &[]).await? {
+                        for row in self.client.query_typed(&conflict_sql, &[]).await? {
                             let key: Vec<String> = row.try_get(0)?;
                             stats.differing += 1;
                             if stats.differences.len() < DIFFERENCES_KEPT {
@@ -409,7 +376,7 @@ impl Target {
                         }
                     }
                     if overwrite && !differing.is_empty() {
-                        stats.replaced += self.client.execute(&update_sql, &[]).await?;
+                        stats.replaced += self.client.execute_typed(&update_sql, &[]).await?;
                     }
                     self.exec(&format!("TRUNCATE {stage}")).await?;
                 }

@@ -389,6 +389,9 @@ async fn read_target_side(
             }
         }
     }
+    // Closed inside the transaction: behind a transaction pooler nothing may outlive it.
+    drop(portal);
+    drop(statement);
     tx.commit().await?;
     Ok(())
 }

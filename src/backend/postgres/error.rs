@@ -109,11 +109,9 @@ mod tests {
     use crate::{Error, ErrorKind};
 
     async fn connect(url: &str) -> tokio_postgres::Client {
-        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        crate::pg::connect_url(url)
             .await
-            .expect("the parity server (PARITY_DATABASE_URL) answers");
-        tokio::spawn(connection);
-        client
+            .expect("the parity server (PARITY_DATABASE_URL) answers")
     }
 
     /// Deadlocks and serialization failures are lost races: Retryable, not Unavailable.

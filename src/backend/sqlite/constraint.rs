@@ -312,10 +312,9 @@ mod tests {
 
         let url = std::env::var("PARITY_DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-        let (mut client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        let mut client = crate::pg::connect_url(&url)
             .await
             .expect("the parity server (PARITY_DATABASE_URL) answers");
-        tokio::spawn(connection);
         let schema = format!("hardening_names_{}", std::process::id());
         client
             .batch_execute(&format!(

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use tokio_postgres::Transaction;
+use tokio_postgres::types::Type;
 
 use crate::Result;
 use crate::schema::history::HISTORY_TABLE;
@@ -80,10 +81,16 @@ fn unquote(identifier: &str) -> String {
 /// The tables of `schema`, without the history table.
 pub(crate) async fn introspect(tx: &Transaction<'_>, schema: &str) -> Result<SchemaModel> {
     let mut tables: BTreeMap<String, TableModel> = BTreeMap::new();
-    for row in tx.query(TABLES, &[&schema, &HISTORY_TABLE]).await? {
+    for row in tx
+        .query_typed(TABLES, &[(&schema, Type::TEXT), (&HISTORY_TABLE, Type::TEXT)])
+        .await?
+    {
         tables.insert(row.try_get(0)?, TableModel::default());
     }
-    for row in tx.query(COLUMNS, &[&schema, &HISTORY_TABLE]).await? {
+    for row in tx
+        .query_typed(COLUMNS, &[(&schema, Type::TEXT), (&HISTORY_TABLE, Type::TEXT)])
+        .await?
+    {
         let table: String = row.try_get(0)?;
         if let Some(model) = tables.get_mut(&table) {
             model.columns.push(ColumnModel {
@@ -95,7 +102,10 @@ pub(crate) async fn introspect(tx: &Transaction<'_>, schema: &str) -> Result<Sch
             });
         }
     }
-    for row in tx.query(CONSTRAINTS, &[&schema, &HISTORY_TABLE]).await? {
+    for row in tx
+        .query_typed(CONSTRAINTS, &[(&schema, Type::TEXT), (&HISTORY_TABLE, Type::TEXT)])
+        .await?
+    {
         let table: String = row.try_get(0)?;
         let Some(model) = tables.get_mut(&table) else {
             continue;
@@ -121,7 +131,10 @@ pub(crate) async fn introspect(tx: &Transaction<'_>, schema: &str) -> Result<Sch
             }
         }
     }
-    for row in tx.query(INDEXES, &[&schema, &HISTORY_TABLE]).await? {
+    for row in tx
+        .query_typed(INDEXES, &[(&schema, Type::TEXT), (&HISTORY_TABLE, Type::TEXT)])
+        .await?
+    {
         let table: String = row.try_get(0)?;
         let Some(model) = tables.get_mut(&table) else {
             continue;

@@ -6,14 +6,18 @@
 //! (`pg_advisory_xact_lock`, keyed by the current schema) makes a second migrator wait; it is
 //! released by COMMIT, ROLLBACK or the death of the connection, so a killed migrator leaves
 //! neither a lock nor a half-applied migration behind.
+//!
+//! Every statement is unnamed (`query_typed`, or the simple protocol), so all of this works
+//! behind a transaction pooler (`pgbouncer=true`), even one whose server connections other
+//! clients left named statements on.
 
 pub(crate) mod introspect;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use refinery::Migration;
 use refinery_core::traits::r#async::{AsyncQuery, AsyncTransaction};
+use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Transaction};
 
 use super::data_loss::{self, TableData, TableShape};
@@ -55,7 +59,7 @@ impl AsyncTransaction for InTransaction<'_, '_> {
 
 impl AsyncQuery<Vec<Migration>> for InTransaction<'_, '_> {
     async fn query(&mut self, query: &str) -> Result<Vec<Migration>, <Self as AsyncTransaction>::Error> {
-        let rows = self.0.query(query, &[]).await?;
+        let rows = self.0.query_typed(query, &[]).await?;
         let mut applied = Vec::new();
         for row in rows {
             let applied_on: String = row.try_get(2)?;
@@ -81,9 +85,9 @@ impl refinery::AsyncMigrate for InTransaction<'_, '_> {}
 
 /// Takes the migration lock of the current schema for the rest of the transaction.
 async fn lock(tx: &Transaction<'_>) -> Result<()> {
-    tx.execute(
+    tx.execute_typed(
         "SELECT pg_advisory_xact_lock($1, hashtext(coalesce(current_schema(), '')))",
-        &[&LOCK_CLASS],
+        &[(&LOCK_CLASS, Type::INT4)],
     )
     .await?;
     Ok(())
@@ -92,9 +96,9 @@ async fn lock(tx: &Transaction<'_>) -> Result<()> {
 /// The stored history rows of the current schema, or `None` without a history table.
 async fn history_rows(tx: &Transaction<'_>) -> Result<Option<Vec<HistoryRow>>> {
     let exists: bool = tx
-        .query_one(
+        .query_typed_one(
             "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1)",
-            &[&HISTORY_TABLE],
+            &[(&HISTORY_TABLE, Type::TEXT)],
         )
         .await?
         .try_get(0)?;
@@ -102,7 +106,7 @@ async fn history_rows(tx: &Transaction<'_>) -> Result<Option<Vec<HistoryRow>>> {
         return Ok(None);
     }
     let rows = tx
-        .query(
+        .query_typed(
             &format!("SELECT version::bigint, name, applied_on, checksum FROM {HISTORY_TABLE} ORDER BY version"),
             &[],
         )
@@ -196,9 +200,12 @@ pub(crate) async fn down(
                     script.label()
                 ))
             })?;
-        let version = super::schema_version(script.version())?;
-        tx.execute(&format!("DELETE FROM {HISTORY_TABLE} WHERE version = $1"), &[&version])
-            .await?;
+        let version = i64::from(super::schema_version(script.version())?);
+        tx.execute_typed(
+            &format!("DELETE FROM {HISTORY_TABLE} WHERE version = $1"),
+            &[(&version, Type::INT8)],
+        )
+        .await?;
     }
     let after = table_shapes(&tx, &schema).await?;
     let destroyed = data_loss::losses(&before, &after);
@@ -242,7 +249,6 @@ fn shell_quote(word: &str) -> String {
 /// The `pg_dump` command that saves `schema` of the configured database, TLS settings
 /// included; never the password.
 pub(crate) fn dump_command(config: &PostgresConfig, schema: &str) -> String {
-    let driver = config.driver_config();
     let mut words: Vec<String> = Vec::new();
     if config.tls.mode != SslMode::Prefer {
         words.push(format!("PGSSLMODE={}", config.tls.mode.as_str()));
@@ -257,18 +263,10 @@ pub(crate) fn dump_command(config: &PostgresConfig, schema: &str) -> String {
         }
     }
     words.push("pg_dump".to_owned());
-    match driver.get_hosts().first() {
-        Some(tokio_postgres::config::Host::Tcp(host)) => words.push(format!("--host={}", shell_quote(host))),
-        #[cfg(unix)]
-        Some(tokio_postgres::config::Host::Unix(path)) => {
-            words.push(format!("--host={}", shell_quote(&path.to_string_lossy())));
-        }
-        None => {}
-    }
-    if let Some(port) = driver.get_ports().first() {
-        words.push(format!("--port={port}"));
-    }
-    if let Some(user) = driver.get_user() {
+    let (host, port) = config.host_port();
+    words.push(format!("--host={}", shell_quote(&host)));
+    words.push(format!("--port={port}"));
+    if let Some(user) = config.user() {
         words.push(format!("--username={}", shell_quote(user)));
     }
     words.push(format!("--dbname={}", shell_quote(config.dbname())));
@@ -382,15 +380,7 @@ async fn table_shapes(tx: &Transaction<'_>, schema: &str) -> Result<Vec<TableSha
 /// the same database inside a transaction that is rolled back (nothing is left behind, even
 /// if the process dies), and read back.
 pub(crate) async fn expected(client: &mut Client, set: &MigrationSet, version: i64) -> Result<SchemaModel> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let scratch = format!(
-        "synthlab_check_{}_{}_{nanos}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
+    let scratch = crate::backend::postgres::unique_name("synthlab_check");
     let tx = client.transaction().await?;
     tx.batch_execute(&format!("CREATE SCHEMA {scratch}; SET LOCAL search_path TO {scratch}"))
         .await?;
@@ -402,10 +392,11 @@ pub(crate) async fn expected(client: &mut Client, set: &MigrationSet, version: i
     Ok(model)
 }
 
-/// The name of the current schema.
+/// The name of the current schema (an unnamed statement: it runs outside a transaction, so a
+/// named one would not survive a transaction pooler).
 async fn current_schema(client: &Client) -> Result<String> {
     let schema: Option<String> = client
-        .query_one("SELECT current_schema()::text", &[])
+        .query_typed_one("SELECT current_schema()::text", &[])
         .await?
         .try_get(0)?;
     schema.ok_or_else(|| Error::config("no schema of the search_path exists in this database"))
