@@ -31,6 +31,8 @@ pub mod observe;
 pub mod repo;
 pub mod schema;
 mod store;
+#[cfg(feature = "sqlite")]
+pub mod sync;
 
 #[cfg(feature = "sqlite")]
 pub use schema::legacy;

@@ -118,6 +118,24 @@ impl QuarantineWriter {
         })
     }
 
+    /// Opens the file for appending (creating it if needed): a follower adds to it run after run.
+    pub(crate) fn append(path: &Path) -> Result<Self> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Other,
+                    format!("cannot open the quarantine file {}: {e}", path.display()),
+                )
+            })?;
+        Ok(QuarantineWriter {
+            file: std::io::BufWriter::new(file),
+            path: path.to_owned(),
+        })
+    }
+
     /// Appends one bad row.
     pub(crate) fn write(&mut self, row: &BadRow) -> Result<()> {
         let line = serde_json::to_string(row)?;

@@ -202,6 +202,21 @@ impl Target {
         rx: &mut mpsc::Receiver<Msg>,
         events: &mut dyn LoadEvents,
     ) -> Result<LoadStats> {
+        let (stats, foreign_keys) = self.bulk_load_deferring_foreign_keys(spec, rx, events).await?;
+        if !foreign_keys.is_empty() {
+            self.exec(&foreign_keys).await?;
+        }
+        Ok(stats)
+    }
+
+    /// The bulk path with the table's foreign keys left dropped: returns the SQL that recreates
+    /// them (live sync runs it once the replay has made the target consistent).
+    pub(crate) async fn bulk_load_deferring_foreign_keys(
+        &self,
+        spec: &TableSpec,
+        rx: &mut mpsc::Receiver<Msg>,
+        events: &mut dyn LoadEvents,
+    ) -> Result<(LoadStats, String)> {
         let table = quote(spec.name);
         let name = literal(spec.name);
         self.exec(&format!(
@@ -233,6 +248,7 @@ impl Target {
             .await?;
         let mut drop_sql = String::new();
         let mut create_sql = String::new();
+        let mut foreign_key_sql = String::new();
         for row in &indexes {
             let (index, definition): (String, String) = (row.try_get(0)?, row.try_get(1)?);
             drop_sql.push_str(&format!("DROP INDEX {index};"));
@@ -241,7 +257,7 @@ impl Target {
         for row in &foreign_keys {
             let (constraint, definition): (String, String) = (row.try_get(0)?, row.try_get(1)?);
             drop_sql.push_str(&format!("ALTER TABLE {table} DROP CONSTRAINT {};", quote(&constraint)));
-            create_sql.push_str(&format!(
+            foreign_key_sql.push_str(&format!(
                 "ALTER TABLE {table} ADD CONSTRAINT {} {definition};",
                 quote(&constraint)
             ));
@@ -270,7 +286,7 @@ impl Target {
             self.exec(&create_sql).await?;
         }
         self.restore_seeds(spec).await?;
-        Ok(stats)
+        Ok((stats, foreign_key_sql))
     }
 
     /// Puts back seed rows the source did not replace.

@@ -12,7 +12,7 @@ use crate::{Error, ErrorKind, Result};
 
 /// A legacy file opened read-only.
 pub(crate) struct SqliteSource {
-    conn: Connection,
+    pub(super) conn: Connection,
 }
 
 fn quote(name: &str) -> String {
@@ -87,7 +87,9 @@ impl SqliteSource {
         Ok(self.conn.query_row(&sql, [key], |row| row.get(0))?)
     }
 
-    fn select_sql(plan: &ScanPlan) -> String {
+    /// The select list of `plan` (table alias `c`): the present spec columns, then one
+    /// parent-exists flag per foreign key.
+    pub(super) fn select_items(plan: &ScanPlan) -> String {
         let spec = plan.spec;
         let mut items: Vec<String> = Vec::new();
         for (column, present) in spec.columns.iter().zip(&plan.present) {
@@ -113,8 +115,13 @@ impl SqliteSource {
                 )
             });
         }
+        items.join(", ")
+    }
+
+    fn select_sql(plan: &ScanPlan) -> String {
+        let spec = plan.spec;
         let table = quote(spec.name);
-        let select = items.join(", ");
+        let select = Self::select_items(plan);
         match (plan.order, spec.self_reference()) {
             (ScanOrder::Tree, Some(fk))
                 if spec
