@@ -106,10 +106,18 @@ fn delete_sql(spec: &TableSpec) -> String {
     )
 }
 
-fn is_constraint_conflict(err: &tokio_postgres::Error) -> bool {
+/// Refusals that another order may avoid (constraints), or that a retry may (a deadlock with
+/// another writer of the target, such as a service dual-writing the same rows).
+fn worth_retrying(err: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
     err.code().is_some_and(|c| {
-        *c == tokio_postgres::error::SqlState::UNIQUE_VIOLATION
-            || *c == tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION
+        [
+            SqlState::UNIQUE_VIOLATION,
+            SqlState::FOREIGN_KEY_VIOLATION,
+            SqlState::T_R_DEADLOCK_DETECTED,
+            SqlState::T_R_SERIALIZATION_FAILURE,
+        ]
+        .contains(c)
     })
 }
 
@@ -201,7 +209,7 @@ pub(crate) async fn apply(target: &Target, batch: &Batch) -> Result<std::result:
                         Op::Delete(..) => applied.deleted += n,
                     }
                 }
-                Err(err) if is_constraint_conflict(&err) => {
+                Err(err) if worth_retrying(&err) => {
                     target
                         .exec("ROLLBACK TO SAVEPOINT synthlab_sync_op; RELEASE SAVEPOINT synthlab_sync_op")
                         .await?;

@@ -152,12 +152,12 @@ fn evaluate(
             Some(Value::Text(v)) => Some(v.to_string()),
             _ => None,
         };
-        if let Some(v) = &value {
-            if !row.parent_exists[k] {
-                let reason = format!("orphan: no {} row has {} = '{v}'", fk.parent, fk.parent_column);
-                bad.push(bad_row(spec, row, fk.column, reason));
-                return Fate::Bad;
-            }
+        if let Some(v) = &value
+            && !row.parent_exists[k]
+        {
+            let reason = format!("orphan: no {} row has {} = '{v}'", fk.parent, fk.parent_column);
+            bad.push(bad_row(spec, row, fk.column, reason));
+            return Fate::Bad;
         }
         parents.push(value);
     }
@@ -216,20 +216,17 @@ pub(crate) fn read_batch(
             }
         }
         // The keys, in the order first named.
-        let mut order: Vec<(usize, RowKey, Option<(String, String)>)> = Vec::new();
+        let mut order: Vec<ExtraKey> = Vec::new();
         let mut seen: HashMap<(usize, RowKey), usize> = HashMap::new();
-        let mut add = |order: &mut Vec<_>, table: usize, key: RowKey, forced: Option<(String, String)>| match seen
-            .get(&(table, key.clone()))
-        {
+        let mut add = |order: &mut Vec<ExtraKey>, key: ExtraKey| match seen.get(&(key.table, key.key.clone())) {
             Some(&at) => {
-                if forced.is_some() {
-                    let slot: &mut (usize, RowKey, Option<(String, String)>) = &mut order[at];
-                    slot.2 = forced;
+                if key.bad_reason.is_some() {
+                    order[at].bad_reason = key.bad_reason;
                 }
             }
             None => {
-                seen.insert((table, key.clone()), order.len());
-                order.push((table, key, forced));
+                seen.insert((key.table, key.key.clone()), order.len());
+                order.push(key);
             }
         };
         if upto > applied {
@@ -241,7 +238,14 @@ pub(crate) fn read_batch(
                 if let Some(table) = specs().iter().position(|s| s.name == change.table)
                     && plans.get(table).is_some()
                 {
-                    add(&mut order, table, change.key, None);
+                    add(
+                        &mut order,
+                        ExtraKey {
+                            table,
+                            key: change.key,
+                            bad_reason: None,
+                        },
+                    );
                 }
             }
         }
@@ -249,19 +253,19 @@ pub(crate) fn read_batch(
             batch.next_captured_at = snap.captured_at(upto + 1)?;
         }
         for key in extra {
-            add(&mut order, key.table, key.key.clone(), key.bad_reason.clone());
+            add(&mut order, key.clone());
         }
 
         let mut fates: HashMap<(usize, RowKey), Fate> = HashMap::new();
         let mut bad: Vec<BadRow> = Vec::new();
         // Keys that are gone or bad, whose referencing rows must be looked at.
         let mut dead: VecDeque<(usize, RowKey)> = VecDeque::new();
-        for (table, key, forced) in &order {
+        for ExtraKey { table, key, bad_reason } in &order {
             let Some(plan) = plans.get(*table) else { continue };
             let spec = plan.spec;
             let mut fate = Fate::Delete;
             snap.image(plan, key, &mut |row| {
-                fate = evaluate(spec, row, forced.as_ref(), &mut bad);
+                fate = evaluate(spec, row, bad_reason.as_ref(), &mut bad);
                 Ok(())
             })?;
             if !matches!(fate, Fate::Upsert(_)) {

@@ -465,8 +465,19 @@ impl Follower {
     /// Deletes applied records from the change table now and then (short transactions; a
     /// busy legacy writer only postpones it).
     async fn maybe_prune(&mut self) {
+        if self.state.applied - self.pruned_at < PRUNE_EVERY_CHANGES
+            && self.last_prune.elapsed() < Duration::from_secs(5)
+        {
+            return;
+        }
+        self.prune().await;
+    }
+
+    /// Records this follower's position in the legacy file and prunes what every follower
+    /// applied (skipped when nothing was applied since the last time).
+    async fn prune(&mut self) {
         let applied = self.state.applied;
-        if applied - self.pruned_at < PRUNE_EVERY_CHANGES && self.last_prune.elapsed() < Duration::from_secs(5) {
+        if applied == self.pruned_at {
             return;
         }
         self.last_prune = Instant::now();
@@ -492,6 +503,7 @@ impl Follower {
         while let Some(report) = self.step().await? {
             observer.batch(&report, &self.counters.snapshot());
         }
+        self.prune().await;
         observer.idle(&self.counters.snapshot());
         Ok(())
     }
@@ -510,6 +522,9 @@ impl Follower {
             match self.step().await? {
                 Some(report) => observer.batch(&report, &self.counters.snapshot()),
                 None => {
+                    if self.last_prune.elapsed() >= Duration::from_secs(1) {
+                        self.prune().await;
+                    }
                     observer.idle(&self.counters.snapshot());
                     tokio::select! {
                         () = &mut stop => return Ok(()),

@@ -657,7 +657,7 @@ impl SqliteSource {
             }
             last = Some(key);
             n += 1;
-            if n >= max_rows || (n % 64 == 0 && started.elapsed() >= max_time) {
+            if n >= max_rows || (n.is_multiple_of(64) && started.elapsed() >= max_time) {
                 break;
             }
         }
