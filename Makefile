@@ -6,7 +6,7 @@ export PARITY_DATABASE_URL
 
 .PHONY: demo test check fmt lint test-sqlite build pg-start pg-stop clean-demo \
 	migrate-up migrate-down migrate-status migrate-new schema-check bench-migrate \
-	check-no-sqlite bench-cutover cutover-demo bench-copy legacy-file bench-repo doctor
+	check-no-sqlite bench-cutover cutover-demo bench-copy legacy-file bench-repo doctor bench-sync
 
 ## Create ./synthlab.db (or use DATABASE_URL), load the demo data through the repositories, print the status.
 demo:
@@ -108,3 +108,8 @@ SEED ?= 7
 OUT ?= legacy.db
 legacy-file:
 	$(CARGO) run --quiet --release --bin synthlab-db -- generate --out $(OUT) --scale $(SCALE) --layout $(LAYOUT) --seed $(SEED) $(if $(DIRTY),--dirty,)
+
+## Live sync: capture overhead, steady lag at 60 and 500 writes/s, drain, apply throughput, initial sync under writes, peak RSS (release build).
+bench-sync:
+	$(CARGO) build --release --bin synthlab-db --example bench_sync
+	BENCH_DATABASE_URL=$${BENCH_DATABASE_URL:-$(PARITY_DATABASE_URL)} ./target/release/examples/bench_sync

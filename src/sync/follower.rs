@@ -120,6 +120,27 @@ pub(crate) fn abort_error(row: &BadRow, after: i64) -> Error {
     )
 }
 
+/// Installs what is missing of capture on the given tables of the file.
+pub(crate) async fn install_on(
+    source: &Source,
+    tables: Vec<&'static str>,
+    lock_wait: Duration,
+) -> Result<(super::CaptureInfo, bool)> {
+    source
+        .capture(move |c| {
+            let captured: Vec<CapturedTable<'_>> = specs()
+                .iter()
+                .filter(|s| tables.contains(&s.name))
+                .map(|s| CapturedTable {
+                    name: s.name,
+                    key: s.key,
+                })
+                .collect();
+            c.install(&captured, lock_wait)
+        })
+        .await
+}
+
 impl Follower {
     /// Opens the legacy file, installs capture where missing, connects and migrates the target,
     /// and makes the initial copy when the target has no sync state yet.
@@ -164,25 +185,8 @@ impl Follower {
                 return Err(err);
             }
         }
-        let tables: Vec<&'static str> = specs()
-            .iter()
-            .filter(|s| layout.contains_key(s.name))
-            .map(|s| s.name)
-            .collect();
         let lock_wait = options.lock_wait;
-        let (info, capture_created) = source
-            .capture(move |c| {
-                let captured: Vec<CapturedTable<'_>> = tables
-                    .iter()
-                    .filter_map(|t| crate::copy::spec::table(t))
-                    .map(|s| CapturedTable {
-                        name: s.name,
-                        key: s.key,
-                    })
-                    .collect();
-                c.install(&captured, lock_wait)
-            })
-            .await?;
+        let (info, capture_created) = install_on(&source, layout.keys().copied().collect(), lock_wait).await?;
         let mut target = Target::connect(&options.target).await?;
         let migrations = target.prepare_schema(true).await?.iter().map(|m| m.label()).collect();
         let existing = state::read(&target).await?;

@@ -28,10 +28,10 @@ pub const PENDING_CHANGES: &str = "synthlab_sync_pending_changes";
 pub const LAG_SECONDS: &str = "synthlab_sync_lag_seconds";
 /// Gauge: Unix time of the last committed batch.
 pub const LAST_APPLY_SECONDS: &str = "synthlab_sync_last_apply_timestamp_seconds";
-/// Counter with labels `repository`, `method`, `event` (`dual_write`, `dual_write_failure`,
-/// `dual_write_mismatch`, `shadow_read`, `shadow_mismatch`, `shadow_error`, `shadow_timeout`):
-/// the cutover counters (`Store::cutover_counters`).
-pub const CUTOVER_EVENTS: &str = "synthlab_cutover_events_total";
+/// Counter with labels `repository`, `method` and `event` (`dual_writes`,
+/// `dual_write_failures`, `dual_write_mismatches`, `shadow_reads`, `shadow_mismatches`,
+/// `shadow_errors`, `shadow_timeouts`): the cutover counters (`Store::cutover_counters`).
+pub const CUTOVER_EVENTS: &str = crate::cutover::CUTOVER_EVENTS_METRIC;
 
 /// Every metric name, for documentation and tests.
 pub const ALL: [&str; 13] = [

@@ -132,6 +132,21 @@ impl Source {
     }
 }
 
+/// The application tables the legacy file has, in foreign-key order.
+async fn present_tables(source: &Source) -> Result<Vec<&'static str>> {
+    source
+        .read(|s| {
+            let mut present = Vec::new();
+            for spec in specs() {
+                if s.table(spec.name)?.is_some() {
+                    present.push(spec.name);
+                }
+            }
+            Ok(present)
+        })
+        .await
+}
+
 pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
@@ -184,17 +199,7 @@ pub(crate) fn now_unix() -> f64 {
 pub async fn status(source: &Path, target: &PostgresConfig) -> Result<SyncStatus> {
     let src = Source::open(source).await?;
     let info = src.read(|s| s.capture_info()).await?;
-    let layout_tables = src
-        .read(|s| {
-            let mut present = Vec::new();
-            for spec in specs() {
-                if s.table(spec.name)?.is_some() {
-                    present.push(spec.name.to_owned());
-                }
-            }
-            Ok(present)
-        })
-        .await?;
+    let layout_tables = present_tables(&src).await?;
     let connection = Target::connect(target).await?;
     let state = state::read(&connection).await?;
     let captured = info.as_ref().map_or(0, |i| i.max_seq);
@@ -209,7 +214,7 @@ pub async fn status(source: &Path, target: &PostgresConfig) -> Result<SyncStatus
     };
     let capture = match &info {
         None => "absent",
-        Some(i) if layout_tables.iter().all(|t| i.captured_tables().contains(t)) => "installed",
+        Some(i) if layout_tables.iter().all(|t| i.captured_tables().iter().any(|c| c == t)) => "installed",
         Some(_) => "partial",
     };
     let problem = match (&info, &state) {
@@ -233,6 +238,24 @@ pub async fn status(source: &Path, target: &PostgresConfig) -> Result<SyncStatus
         state,
         problem,
     })
+}
+
+/// Installs capture in the legacy file (what is missing of it) without following: changes are
+/// recorded from now on, for a follower that starts later. Returns what is installed.
+///
+/// # Errors
+/// NotFound for a missing file; InvalidInput for a file without legacy tables; Unavailable when
+/// the legacy writer holds the lock longer than `lock_wait`.
+pub async fn install(source: &Path, lock_wait: Duration) -> Result<CaptureInfo> {
+    let src = Source::open(source).await?;
+    let tables = present_tables(&src).await?;
+    if tables.is_empty() {
+        return Err(Error::invalid_input(format!(
+            "{} has none of the legacy tables: is it a SynthLab file?",
+            source.display()
+        )));
+    }
+    Ok(follower::install_on(&src, tables, lock_wait).await?.0)
 }
 
 /// What [`uninstall`] removed.
