@@ -444,7 +444,6 @@ async fn schema_check_adopt_and_status_live_beside_capture() {
 
 #[tokio::test]
 async fn a_service_dual_writing_through_store_converges_with_sync() {
-    use synthlab_db::cutover::RoutingConfig;
     use synthlab_db::model::NewExperiment;
 
     let dir = tempfile::tempdir().expect("tempdir");
@@ -453,17 +452,7 @@ async fn a_service_dual_writing_through_store_converges_with_sync() {
     synthlab_db::schema::adopt(&sqlite).await.expect("adopt");
     let target = Target::new().await;
     let (mut follower, _) = Follower::start(options(&path, &target), &Silent).await.expect("start");
-    let routing = RoutingConfig::from_vars(
-        &sqlite,
-        [
-            ("SYNTHLAB_POSTGRES_URL", target.url.as_str()),
-            ("SYNTHLAB_ROUTE_DEFAULT", "dual:sqlite"),
-        ],
-    )
-    .expect("routing");
-    let store = synthlab_db::Store::connect_routed(&routing, synthlab_db::ConnectOptions::default())
-        .await
-        .expect("routed store");
+    let store = support::dual_store(&sqlite, &target).await;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let follow = tokio::spawn(async move {
         follower
@@ -499,5 +488,55 @@ async fn a_service_dual_writing_through_store_converges_with_sync() {
     assert_equal(&path, &target, None).await;
     let failures: u64 = store.cutover_counters().iter().map(|r| r.dual_write_failures).sum();
     eprintln!("dual-write secondary failures while sync followed: {failures} (sync heals them)");
+    target.drop().await;
+}
+
+#[tokio::test]
+async fn a_batch_cut_before_a_parent_written_later_is_read_again_as_one_snapshot() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = legacy_file(dir.path(), "legacy.db", 0.01);
+    let target = Target::new().await;
+    let mut options = options(&path, &target);
+    options.batch_changes = 1;
+    let (mut follower, _) = Follower::start(options, &Silent).await.expect("start");
+    // Foreign keys off: the child is written before its parent, in two transactions.
+    python(
+        &path,
+        false,
+        &[&[&run("run_early", "exp_late")], &[&experiment("exp_late")]],
+    );
+    follower.catch_up(&Silent).await.expect("catch up");
+    assert!(follower.counters().snapshot_retries >= 1, "{:?}", follower.counters());
+    assert_eq!(
+        target
+            .scalar("SELECT count(*) FROM analysis_runs WHERE id = 'run_early'")
+            .await,
+        1
+    );
+    assert_equal(&path, &target, None).await;
+    target.drop().await;
+}
+
+#[tokio::test]
+async fn two_followers_of_one_target_never_apply_a_batch_twice() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = legacy_file(dir.path(), "legacy.db", 0.01);
+    let target = Target::new().await;
+    let mut a = start(&path, &target).await;
+    let mut b = start(&path, &target).await;
+    let inserts: Vec<String> = (0..60).map(|i| experiment(&format!("exp_two_{i}"))).collect();
+    let transactions: Vec<Vec<&str>> = inserts.iter().map(|s| vec![s.as_str()]).collect();
+    let transactions: Vec<&[&str]> = transactions.iter().map(Vec::as_slice).collect();
+    python(&path, true, &transactions);
+    let (ra, rb) = tokio::join!(a.catch_up(&Silent), b.catch_up(&Silent));
+    ra.expect("a");
+    rb.expect("b");
+    let applied = a.counters().applied_changes + b.counters().applied_changes;
+    assert_eq!(applied, 60, "a: {:?}, b: {:?}", a.counters(), b.counters());
+    assert_eq!(
+        target.scalar("SELECT applied_changes FROM _synthlab_sync_state").await,
+        60
+    );
+    assert_equal(&path, &target, None).await;
     target.drop().await;
 }

@@ -77,17 +77,7 @@ async fn every_documented_metric_reaches_the_recorder() {
     let sqlite: DatabaseConfig = format!("sqlite://{}", dir.path().join("svc.db").display())
         .parse()
         .expect("url");
-    let routing = synthlab_db::cutover::RoutingConfig::from_vars(
-        &sqlite,
-        [
-            ("SYNTHLAB_POSTGRES_URL", target.url.as_str()),
-            ("SYNTHLAB_ROUTE_DEFAULT", "dual:sqlite"),
-        ],
-    )
-    .expect("routing");
-    let store = synthlab_db::Store::connect_routed(&routing, synthlab_db::ConnectOptions::default())
-        .await
-        .expect("routed");
+    let store = support::dual_store(&sqlite, &target).await;
     store
         .synth_groups()
         .create(&synthlab_db::model::NewSynthGroup::new("metrics"))

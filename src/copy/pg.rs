@@ -202,18 +202,21 @@ impl Target {
         rx: &mut mpsc::Receiver<Msg>,
         events: &mut dyn LoadEvents,
     ) -> Result<LoadStats> {
-        let (stats, foreign_keys) = self.bulk_load_deferring_foreign_keys(spec, rx, events).await?;
+        let (stats, foreign_keys) = self.bulk_load_deferring_constraints(spec, false, rx, events).await?;
         if !foreign_keys.is_empty() {
             self.exec(&foreign_keys).await?;
         }
         Ok(stats)
     }
 
-    /// The bulk path with the table's foreign keys left dropped: returns the SQL that recreates
-    /// them (live sync runs it once the replay has made the target consistent).
-    pub(crate) async fn bulk_load_deferring_foreign_keys(
+    /// The bulk path with the table's foreign keys (and, with `unique`, its UNIQUE constraints
+    /// other than the primary key) left dropped: returns the SQL that recreates them (live sync
+    /// runs it once the replay has made the target consistent: rows read at different moments
+    /// may collide on a unique value until then).
+    pub(crate) async fn bulk_load_deferring_constraints(
         &self,
         spec: &TableSpec,
+        unique: bool,
         rx: &mut mpsc::Receiver<Msg>,
         events: &mut dyn LoadEvents,
     ) -> Result<(LoadStats, String)> {
@@ -241,7 +244,8 @@ impl Target {
             .query(
                 &format!(
                     "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint \
-                     WHERE conrelid = {name}::regclass AND contype = 'f' ORDER BY 1"
+                     WHERE conrelid = {name}::regclass AND (contype = 'f' OR (contype = 'u' AND {unique})) \
+                     ORDER BY contype DESC, 1"
                 ),
                 &[],
             )

@@ -118,7 +118,8 @@ fn text_of(raw: Option<Raw<'_>>) -> String {
     }
 }
 
-fn row_key(spec: &TableSpec, row: &SourceRow<'_>) -> RowKey {
+/// The key of a source row.
+pub(crate) fn row_key(spec: &TableSpec, row: &SourceRow<'_>) -> RowKey {
     let mut key: RowKey = [KeyPart::Null, KeyPart::Null];
     for (slot, i) in key.iter_mut().zip(spec.key_indexes()) {
         *slot = row.values[i].map(KeyPart::from_raw).unwrap_or(KeyPart::Null);

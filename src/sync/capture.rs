@@ -69,6 +69,15 @@ impl KeyPart {
 /// A primary key: one or two parts (the unused second part is `Null`).
 pub(crate) type RowKey = [KeyPart; 2];
 
+/// The key of text parts (as PostgreSQL holds them).
+pub(crate) fn text_key(parts: &[String]) -> RowKey {
+    let mut key: RowKey = [KeyPart::Null, KeyPart::Null];
+    for (slot, part) in key.iter_mut().zip(parts) {
+        *slot = KeyPart::Text(part.clone().into_bytes());
+    }
+    key
+}
+
 /// One record of the change table.
 #[derive(Debug, Clone)]
 pub(crate) struct Change {

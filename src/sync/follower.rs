@@ -10,7 +10,7 @@ use futures_util::FutureExt;
 
 use super::apply::{Stuck, apply, stuck_error};
 use super::batch::{Batch, ExtraKey, Plans, Reach, read_batch};
-use super::capture::KeyPart;
+use super::capture::text_key;
 use super::metrics::{Counters, SyncCounters};
 use super::state::{self, Advance, SyncState};
 use super::{Source, SyncOptions, initial, now_unix, specs};
@@ -221,23 +221,15 @@ impl Follower {
         let plans = Arc::new(plans);
         let mut initial_report = None;
         if needs_initial {
-            let report = initial::initial_copy(
-                &options,
-                &source,
-                &plans,
-                &layout,
-                &mut target,
-                &info.source_id,
-                observer,
-            )
-            .await?;
+            let report =
+                initial::initial_copy(&options, &source, &plans, &mut target, &info.source_id, observer).await?;
             observer.initial_done(&report);
             initial_report = Some(report);
         }
         let state = state::read(&target)
             .await?
             .ok_or_else(|| Error::other("the target has no sync state after the initial copy"))?;
-        let counters = Arc::new(Counters::default());
+        let counters = Arc::new(Counters::new());
         counters.positions(info.max_seq.max(state.applied), state.applied, 0.0);
         let follower = Follower {
             pruned_at: state.applied,
@@ -316,13 +308,9 @@ impl Follower {
                     .await?
                     .try_get(0)?;
                 if !exists {
-                    let mut key = [KeyPart::Null, KeyPart::Null];
-                    for (slot, part) in key.iter_mut().zip(&row.key) {
-                        *slot = KeyPart::Text(part.clone().into_bytes());
-                    }
                     out.push(ExtraKey {
                         table: *t,
-                        key,
+                        key: text_key(&row.key),
                         bad_reason: Some((
                             fk.column.to_owned(),
                             format!("orphan: its parent {} row '{value}' is a bad row", fk.parent),

@@ -4,26 +4,28 @@
 //!    after P is pruned);
 //! 2. copy every table in key order, in short chunks (each chunk one statement, so one short
 //!    read lock), with the copy's conversion and bulk load (secondary indexes rebuilt after
-//!    the load, foreign keys left dropped); a row that does not convert is not judged yet;
+//!    the load; foreign keys and secondary UNIQUE constraints left dropped: rows read at
+//!    different moments may collide on a unique value until the replay); a row that does not
+//!    convert is not judged yet;
 //! 3. replay every change after P in batches, reading each key's current image, until a batch
 //!    reaches the newest record Q of its snapshot: the target then equals the file at Q, and
 //!    rows a chunk read mid-way are fixed (last state wins). The rows step 2 could not convert
 //!    are judged here, at Q;
 //! 4. rows whose parent is missing from the target are bad (orphans, or children of bad rows);
-//! 5. rebuild the foreign keys, write the checkpoint Q, commit.
+//! 5. rebuild the UNIQUE constraints and foreign keys, write the checkpoint Q, commit.
 //!
 //! A kill at any point leaves nothing behind in PostgreSQL (one transaction); the next run
 //! starts over.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use tokio::sync::mpsc;
 
 use super::apply::{apply, stuck_error};
-use super::batch::{ExtraKey, Plans, Reach, read_batch};
-use super::capture::{KeyPart, RowKey};
+use super::batch::{ExtraKey, Plans, Reach, read_batch, row_key};
+use super::capture::{RowKey, text_key};
 use super::follower::{SyncObserver, abort_error};
 use super::{Source, SyncOptions, specs, state};
 use crate::copy::bad_row::{BadRow, QuarantineWriter, bad_row};
@@ -98,17 +100,11 @@ fn read_chunks(source: &Source, plan: &ScanPlan, table: usize, tx: &mpsc::Sender
                         encode::row(&mut buf, &values);
                         rows += 1;
                     }
-                    Err(_) => {
-                        let mut key: RowKey = [KeyPart::Null, KeyPart::Null];
-                        for (slot, i) in key.iter_mut().zip(spec.key_indexes()) {
-                            *slot = row.values[i].map(KeyPart::from_raw).unwrap_or(KeyPart::Null);
-                        }
-                        unconverted.push(ExtraKey {
-                            table,
-                            key,
-                            bad_reason: None,
-                        });
-                    }
+                    Err(_) => unconverted.push(ExtraKey {
+                        table,
+                        key: row_key(spec, row),
+                        bad_reason: None,
+                    }),
                 }
                 Ok(())
             })?
@@ -174,14 +170,13 @@ pub(crate) async fn initial_copy(
     options: &SyncOptions,
     source: &Source,
     plans: &std::sync::Arc<Plans>,
-    layout: &HashMap<&'static str, Vec<String>>,
     target: &mut Target,
     source_id: &str,
     observer: &dyn SyncObserver,
 ) -> Result<InitialReport> {
     let started = Instant::now();
     target.exec("BEGIN").await?;
-    let result = initial_in_transaction(options, source, plans, layout, target, source_id, observer, started).await;
+    let result = initial_in_transaction(options, source, plans, target, source_id, observer, started).await;
     match result {
         Ok(report) => {
             target.exec("COMMIT").await?;
@@ -194,12 +189,10 @@ pub(crate) async fn initial_copy(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn initial_in_transaction(
     options: &SyncOptions,
     source: &Source,
     plans: &std::sync::Arc<Plans>,
-    layout: &HashMap<&'static str, Vec<String>>,
     target: &mut Target,
     source_id: &str,
     observer: &dyn SyncObserver,
@@ -244,9 +237,15 @@ async fn initial_in_transaction(
             }
         }
     }
+    // The same target always gets the same id, so a retried initial copy reuses its position
+    // in the legacy file instead of leaving a stale one that would hold back pruning.
     let target_id: String = target
         .client
-        .query_one("SELECT md5(random()::text || clock_timestamp()::text)", &[])
+        .query_one(
+            "SELECT md5(current_database() || '.' || current_schema() || '@' \
+             || coalesce(host(inet_server_addr()), 'local') || ':' || coalesce(inet_server_port()::text, ''))",
+            &[],
+        )
         .await?
         .try_get(0)?;
     let lock_wait = options.lock_wait;
@@ -277,7 +276,7 @@ async fn initial_in_transaction(
             observer,
         };
         let loaded = target
-            .bulk_load_deferring_foreign_keys(spec, &mut rx, &mut events)
+            .bulk_load_deferring_constraints(spec, true, &mut rx, &mut events)
             .await;
         drop(rx);
         let keys = reader
@@ -294,7 +293,6 @@ async fn initial_in_transaction(
         reports.push(report);
         unconverted.extend(keys);
     }
-    let _ = layout;
 
     // Replay every change after the start position, judging the unconverted rows at the end.
     let mut applied = start_position;
@@ -304,7 +302,7 @@ async fn initial_in_transaction(
     let mut extra = unconverted;
     loop {
         let plans_for_read = plans.clone();
-        let reach = Reach::Cut(options.batch_changes.max(1) * 10);
+        let reach = Reach::Cut(options.batch_changes.max(1));
         let keys = std::mem::take(&mut extra);
         let batch = source
             .read(move |s| read_batch(s, &plans_for_read, applied, reach, &keys))
@@ -349,10 +347,7 @@ async fn initial_in_transaction(
                         let Some(plan) = reader_plans.plans[*t].as_ref() else {
                             continue;
                         };
-                        let mut row_key: RowKey = [KeyPart::Null, KeyPart::Null];
-                        for (slot, part) in row_key.iter_mut().zip(key) {
-                            *slot = KeyPart::Text(part.clone().into_bytes());
-                        }
+                        let row_key = text_key(key);
                         let mut found = false;
                         snap.image(plan, &row_key, &mut |row| {
                             out.push(bad_row(plan.spec, row, column, reason.clone()));

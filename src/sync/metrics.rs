@@ -84,6 +84,23 @@ pub struct SyncCounters {
 pub(crate) struct Counters(Mutex<SyncCounters>);
 
 impl Counters {
+    /// Counters starting at zero, every name registered with the recorder (so a dashboard
+    /// shows 0 rather than nothing before the first event).
+    pub(crate) fn new() -> Counters {
+        for name in [
+            APPLIED_CHANGES,
+            BATCHES,
+            UPSERTED_ROWS,
+            DELETED_ROWS,
+            QUARANTINED_ROWS,
+            SNAPSHOT_RETRIES,
+            PRUNED_CHANGES,
+        ] {
+            metrics::counter!(name).increment(0);
+        }
+        Counters::default()
+    }
+
     pub(crate) fn snapshot(&self) -> SyncCounters {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }

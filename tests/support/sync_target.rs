@@ -183,3 +183,18 @@ pub fn fast_tempdir() -> tempfile::TempDir {
         tempfile::tempdir().expect("tempdir")
     }
 }
+
+/// A store routing every repository `dual:sqlite` over `sqlite` (primary) and the target.
+pub async fn dual_store(sqlite: &synthlab_db::DatabaseConfig, target: &Target) -> synthlab_db::Store {
+    let routing = synthlab_db::cutover::RoutingConfig::from_vars(
+        sqlite,
+        [
+            ("SYNTHLAB_POSTGRES_URL", target.url.as_str()),
+            ("SYNTHLAB_ROUTE_DEFAULT", "dual:sqlite"),
+        ],
+    )
+    .expect("routing");
+    synthlab_db::Store::connect_routed(&routing, synthlab_db::ConnectOptions::default())
+        .await
+        .expect("routed store")
+}

@@ -25,9 +25,8 @@ use std::time::{Duration, Instant};
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, ErrorCode, OpenFlags, params_from_iter};
 
-use super::copy_source::SqliteSource;
-use crate::copy::convert::Raw;
-use crate::copy::source::{MAX_COLUMNS, MAX_FOREIGN_KEYS, ScanPlan, SourceRow};
+use super::copy_source::{SqliteSource, raw, source_row};
+use crate::copy::source::{ScanPlan, SourceRow};
 use crate::sync::capture::{
     CAPTURE_VERSION, CHANGES_TABLE, CaptureInfo, Change, KeyPart, META_TABLE, OBJECT_PREFIX, RowKey,
 };
@@ -42,13 +41,7 @@ fn literal(text: &str) -> String {
 }
 
 fn key_part(value: ValueRef<'_>) -> KeyPart {
-    match value {
-        ValueRef::Null => KeyPart::Null,
-        ValueRef::Integer(i) => KeyPart::Int(i),
-        ValueRef::Real(f) => KeyPart::Real(f.to_bits()),
-        ValueRef::Text(t) => KeyPart::Text(t.to_vec()),
-        ValueRef::Blob(b) => KeyPart::Blob(b.to_vec()),
-    }
+    KeyPart::from_raw(raw(value))
 }
 
 fn bind_part(part: &KeyPart) -> Value {
@@ -470,32 +463,6 @@ fn each_row(
         n += 1;
     }
     Ok(n)
-}
-
-fn source_row<'r>(row: &'r rusqlite::Row<'_>, plan: &ScanPlan) -> Result<SourceRow<'r>> {
-    let mut source = SourceRow {
-        values: [None; MAX_COLUMNS],
-        parent_exists: [true; MAX_FOREIGN_KEYS],
-    };
-    let mut at = 0usize;
-    for (i, present) in plan.present.iter().enumerate() {
-        if *present {
-            source.values[i] = Some(match row.get_ref(at)? {
-                ValueRef::Null => Raw::Null,
-                ValueRef::Integer(v) => Raw::Integer(v),
-                ValueRef::Real(v) => Raw::Real(v),
-                ValueRef::Text(v) => Raw::Text(v),
-                ValueRef::Blob(v) => Raw::Blob(v),
-            });
-            at += 1;
-        }
-    }
-    let fk_count = plan.spec.foreign_keys.len().min(MAX_FOREIGN_KEYS);
-    for flag in source.parent_exists.iter_mut().take(fk_count) {
-        *flag = row.get::<_, i64>(at)? != 0;
-        at += 1;
-    }
-    Ok(source)
 }
 
 impl Snapshot<'_> {
