@@ -93,6 +93,7 @@ pub struct Follower {
     counters: Arc<Counters>,
     pruned_at: i64,
     last_prune: Instant,
+    pruning: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// A handle on a follower's counters, readable while it runs.
@@ -241,6 +242,7 @@ impl Follower {
             quarantine: None,
             counters,
             last_prune: Instant::now(),
+            pruning: None,
         };
         Ok((
             follower,
@@ -365,8 +367,17 @@ impl Follower {
             {
                 return Err(abort_error(row, self.state.applied));
             }
+            let read_ms = started.elapsed().as_secs_f64() * 1e3;
             self.target.exec("BEGIN").await?;
             let outcome = self.apply_locked(&batch).await;
+            tracing::debug!(
+                after = batch.after,
+                upto = batch.upto,
+                records = batch.records,
+                read_ms,
+                apply_ms = started.elapsed().as_secs_f64() * 1e3 - read_ms,
+                "sync batch"
+            );
             let stuck = match outcome {
                 Ok(Ok(Some(advance))) => {
                     let lag = batch.next_captured_at.map_or(0.0, |at| (now_unix() - at).max(0.0));
@@ -466,24 +477,34 @@ impl Follower {
     }
 
     /// Records this follower's position in the legacy file and prunes what every follower
-    /// applied (skipped when nothing was applied since the last time).
+    /// applied (skipped when nothing was applied since the last time, or while the previous
+    /// prune still waits for the legacy writer's lock). Runs beside the follower: the next
+    /// batch does not wait for it.
     async fn prune(&mut self) {
         let applied = self.state.applied;
-        if applied == self.pruned_at {
+        if applied == self.pruned_at || self.pruning.as_ref().is_some_and(|p| !p.is_finished()) {
             return;
         }
         self.last_prune = Instant::now();
+        self.pruned_at = applied;
         let target_id = self.state.target_id.clone();
-        match self
-            .source
-            .capture(move |c| c.record_and_prune(&target_id, applied, PRUNE_ROWS, PRUNE_LOCK_WAIT))
-            .await
-        {
-            Ok(n) => {
-                self.pruned_at = applied;
-                self.counters.pruned(n);
+        let source = self.source.clone();
+        let counters = self.counters.clone();
+        self.pruning = Some(tokio::spawn(async move {
+            match source
+                .capture(move |c| c.record_and_prune(&target_id, applied, PRUNE_ROWS, PRUNE_LOCK_WAIT))
+                .await
+            {
+                Ok(n) => counters.pruned(n),
+                Err(err) => tracing::debug!(error = %err, "pruning postponed"),
             }
-            Err(err) => tracing::debug!(error = %err, "pruning postponed"),
+        }));
+    }
+
+    /// Waits for a prune in flight (so a short-lived `sync` records its position before exit).
+    async fn settle(&mut self) {
+        if let Some(pruning) = self.pruning.take() {
+            let _ = pruning.await;
         }
     }
 
@@ -495,7 +516,9 @@ impl Follower {
         while let Some(report) = self.step().await? {
             observer.batch(&report, &self.counters.snapshot());
         }
+        self.settle().await;
         self.prune().await;
+        self.settle().await;
         observer.idle(&self.counters.snapshot());
         Ok(())
     }
@@ -509,6 +532,7 @@ impl Follower {
         futures_util::pin_mut!(stop);
         loop {
             if (&mut stop).now_or_never().is_some() {
+                self.settle().await;
                 return Ok(());
             }
             match self.step().await? {
@@ -519,7 +543,10 @@ impl Follower {
                     }
                     observer.idle(&self.counters.snapshot());
                     tokio::select! {
-                        () = &mut stop => return Ok(()),
+                        () = &mut stop => {
+                            self.settle().await;
+                            return Ok(());
+                        }
                         () = tokio::time::sleep(self.options.poll) => {}
                     }
                 }
