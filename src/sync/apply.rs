@@ -1,6 +1,7 @@
-//! Applying a batch to PostgreSQL, inside the caller's transaction: upserts parents first,
-//! then deletes children first, each statement under a savepoint (opened with the previous
-//! statement, so it costs no extra round trip on the common path).
+//! Applying a batch to PostgreSQL, inside the caller's transaction: deletes in leaf tables,
+//! upserts parents first, then the other deletes children first, each statement under a
+//! savepoint (opened with the previous statement, so it costs no extra round trip on the
+//! common path).
 //!
 //! Images are final states, so the order that makes every statement valid is not always
 //! "parents first": a row may take a unique value another row of the batch gives up only when
@@ -34,6 +35,12 @@ impl Op<'_> {
         match self {
             Op::Upsert(_, rows) => rows.len(),
             Op::Delete(_, keys) => keys.len(),
+        }
+    }
+
+    fn table(&self) -> usize {
+        match self {
+            Op::Upsert(t, _) | Op::Delete(t, _) => *t,
         }
     }
 
@@ -173,15 +180,31 @@ async fn run_op(target: &Target, op: &Op<'_>) -> std::result::Result<u64, tokio_
 /// `Ok(Err(Stuck))` when foreign keys or unique constraints refuse rows whatever the order;
 /// `Err` for any other failure (the transaction is then unusable).
 pub(crate) async fn apply(target: &Target, batch: &Batch) -> Result<std::result::Result<Applied, Stuck>> {
+    // Deletes in tables no other table references come first: nothing can cascade from them,
+    // and a new row there often takes the unique value of a row REPLACE removed (an outcome of
+    // the same analysis and synth). Then upserts parents first, then the other deletes
+    // children first.
+    let is_leaf = |t: usize| {
+        let name = specs()[t].name;
+        !specs()
+            .iter()
+            .any(|c| c.foreign_keys.iter().any(|fk| fk.parent == name))
+    };
     let mut queue: VecDeque<Op<'_>> = VecDeque::new();
+    let delete = |t: usize| Op::Delete(t, batch.tables[t].deletes.iter().map(Vec::as_slice).collect());
+    for (t, table) in batch.tables.iter().enumerate() {
+        if !table.deletes.is_empty() && is_leaf(t) {
+            queue.push_back(delete(t));
+        }
+    }
     for (t, table) in batch.tables.iter().enumerate() {
         if !table.upserts.is_empty() {
             queue.push_back(Op::Upsert(t, table.upserts.iter().collect()));
         }
     }
     for (t, table) in batch.tables.iter().enumerate().rev() {
-        if !table.deletes.is_empty() {
-            queue.push_back(Op::Delete(t, table.deletes.iter().map(Vec::as_slice).collect()));
+        if !table.deletes.is_empty() && !is_leaf(t) {
+            queue.push_back(delete(t));
         }
     }
     // Stage tables live until the transaction ends (ON COMMIT DROP): nothing outlives it.
@@ -205,7 +228,17 @@ pub(crate) async fn apply(target: &Target, batch: &Batch) -> Result<std::result:
         let mut last_error = None;
         let split_any = queue.iter().any(|op| op.len() > 1);
         while let Some(op) = queue.pop_front() {
-            match run_op(target, &op).await {
+            let op_started = std::time::Instant::now();
+            let result = run_op(target, &op).await;
+            tracing::trace!(
+                table = specs()[op.table()].name,
+                upsert = matches!(op, Op::Upsert(..)),
+                rows = op.len(),
+                ms = op_started.elapsed().as_secs_f64() * 1e3,
+                ok = result.is_ok(),
+                "sync statement"
+            );
+            match result {
                 Ok(n) => {
                     progress = true;
                     match op {

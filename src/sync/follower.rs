@@ -457,8 +457,13 @@ impl Follower {
             deleted: applied.deleted,
             quarantined: batch.bad.len() as u64,
         };
+        let commit_started = Instant::now();
         state::advance(&self.target, advance).await?;
         self.target.exec("COMMIT").await?;
+        tracing::trace!(
+            ms = commit_started.elapsed().as_secs_f64() * 1e3,
+            "sync checkpoint and commit"
+        );
         self.state.applied = batch.upto;
         self.state.applied_at = now_unix();
         self.state.applied_changes += advance.changes as i64;
