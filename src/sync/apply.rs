@@ -153,8 +153,11 @@ async fn run_op(target: &Target, op: &Op<'_>) -> std::result::Result<u64, tokio_
                 .await?;
             futures_util::pin_mut!(sink);
             sink.send(buf.freeze()).await?;
-            sink.as_mut().finish().await?;
-            target.client.batch_execute(&upsert_sql(spec)).await?;
+            // Pipelined: the end of the COPY and the upsert leave together.
+            let upsert = upsert_sql(spec);
+            let (copied, upserted) = tokio::join!(sink.as_mut().finish(), target.client.batch_execute(&upsert));
+            copied?;
+            upserted?;
             Ok(rows.len() as u64)
         }
         Op::Delete(t, keys) => {

@@ -136,24 +136,17 @@ pub(crate) struct Advance {
     pub(crate) quarantined: u64,
 }
 
-/// Moves the checkpoint (inside the batch's transaction).
-pub(crate) async fn advance(target: &Target, advance: Advance) -> Result<()> {
+/// Moves the checkpoint and commits the batch's transaction, in one round trip (the numbers
+/// are this follower's own counts, so they are spelled into the statement).
+pub(crate) async fn advance_and_commit(target: &Target, advance: Advance) -> Result<()> {
     target
-        .client
-        .execute(
-            "UPDATE _synthlab_sync_state SET applied = $1, applied_at = now(), \
-             applied_changes = applied_changes + $2, upserted_rows = upserted_rows + $3, \
-             deleted_rows = deleted_rows + $4, quarantined_rows = quarantined_rows + $5 WHERE id = 1",
-            &[
-                &advance.applied,
-                &(advance.changes as i64),
-                &(advance.upserted as i64),
-                &(advance.deleted as i64),
-                &(advance.quarantined as i64),
-            ],
-        )
-        .await?;
-    Ok(())
+        .exec(&format!(
+            "UPDATE _synthlab_sync_state SET applied = {}, applied_at = now(), \
+             applied_changes = applied_changes + {}, upserted_rows = upserted_rows + {}, \
+             deleted_rows = deleted_rows + {}, quarantined_rows = quarantined_rows + {} WHERE id = 1; COMMIT",
+            advance.applied, advance.changes, advance.upserted, advance.deleted, advance.quarantined
+        ))
+        .await
 }
 
 /// Removes the checkpoint (`--force` re-initialisation).
