@@ -4,8 +4,9 @@
 //!   rollback journal) as fast as it can go, with capture installed ÷ without, per transaction
 //!   (rounds alternate; median), on tmpfs (CPU cost alone) and on the disk;
 //! - the follower (`synthlab-db sync --follow`, the release binary, a separate process) behind
-//!   a writer at 60 and at 500 transactions/s: steady lag (median and max of samples every
-//!   250 ms), changes applied per second, drain time after the writer stops;
+//!   writers at 60 and at 500 transactions/s (two Python processes for 500): steady lag
+//!   (median and max of samples every 250 ms), changes applied per second, drain time after
+//!   the writers stop;
 //! - apply throughput: a backlog written while no follower runs, then applied by `sync`;
 //! - the longest transaction of the legacy writer (at 60/s) while the initial sync of a
 //!   ≈ 50 MB file runs, and the follower's peak RSS (VmHWM) across the whole run.
@@ -204,7 +205,11 @@ fn steady(
     }
     let stop = dir.join(format!("stop_{rate}"));
     let seconds = 12.0;
-    let w = writer(&path, rate, 60.0, rate as u64, Some(&stop))?;
+    // One Python process manages about 400 transactions/s here: above 300/s, several share the rate.
+    let processes = (rate / 300.0).ceil().max(1.0) as u64;
+    let writers: Vec<Child> = (0..processes)
+        .map(|i| writer(&path, rate / processes as f64, 60.0, rate as u64 + i, Some(&stop)))
+        .collect::<Res<_>>()?;
     let started = Instant::now();
     let first = rt
         .block_on(synthlab_db::sync::status(&path, config))?
@@ -225,9 +230,21 @@ fn steady(
         .unwrap_or(0);
     let applied_per_second = (last - first) as f64 / started.elapsed().as_secs_f64();
     std::fs::write(&stop, b"stop")?;
-    let written = finish(w)?;
+    let mut written = WriterRun {
+        transactions: 0.0,
+        seconds: 0.0,
+        longest_ms: 0.0,
+        errors: 0,
+    };
+    for w in writers {
+        let run = finish(w)?;
+        written.transactions += run.transactions;
+        written.seconds = written.seconds.max(run.seconds);
+        written.longest_ms = written.longest_ms.max(run.longest_ms);
+        written.errors += run.errors;
+    }
     if written.errors > 0 {
-        return Err(format!("the legacy writer saw {} errors", written.errors).into());
+        return Err(format!("the legacy writers saw {} errors", written.errors).into());
     }
     let drain_started = Instant::now();
     loop {
