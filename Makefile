@@ -15,6 +15,7 @@ demo:
 ## Format check + clippy (-D warnings) + the postgres-only build + the whole suite with the parity half on PostgreSQL.
 test: check check-no-sqlite
 	$(CARGO) test --features parity
+	$(CARGO) test -p synthlab-db-macros
 
 check: fmt lint
 

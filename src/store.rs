@@ -93,16 +93,6 @@ impl Repositories {
     }
 }
 
-/// The error of a call inside a unit of work that an earlier failed call aborted.
-pub(crate) fn aborted_unit_of_work() -> Error {
-    Error::other("unit of work aborted by an earlier failed call; it was rolled back")
-}
-
-/// The error of starting a unit of work inside another.
-pub(crate) fn nested_unit_of_work() -> Error {
-    Error::invalid_input("nested units of work are not supported: call repositories on the outer unit's store")
-}
-
 /// Declares the repositories once: the struct holding them, their construction per backend,
 /// and the accessors on [`Store`]. Adding a repository is one line here.
 macro_rules! repositories {
@@ -235,7 +225,9 @@ impl Store {
     pub(crate) async fn connect_single(config: &DatabaseConfig, options: ConnectOptions) -> Result<Store> {
         let backend = match config {
             #[cfg(feature = "sqlite")]
-            DatabaseConfig::Sqlite(sqlite) => Backend::Sqlite(SqliteDb::connect(sqlite, options).await?),
+            DatabaseConfig::Sqlite(sqlite) => {
+                Backend::Sqlite(SqliteDb::connect(sqlite, options.migrate, options.create_if_missing).await?)
+            }
             #[cfg(not(feature = "sqlite"))]
             DatabaseConfig::Sqlite(_) => {
                 return Err(Error::config(

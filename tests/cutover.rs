@@ -531,4 +531,57 @@ mod with_postgres {
         );
         pair.finish().await;
     }
+
+    /// Inputs are checked (refused or normalised) before either store of a dual write sees
+    /// them: a refused value writes nothing anywhere and counts no dual write; a normalised
+    /// one (-0.0, integral floats ≥ 1e16, sub-microsecond time) lands identically in both.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn dual_writes_check_inputs_before_either_store() {
+        let pair = Pair::new().await;
+        for route in ["shadow", "shadow:postgres"] {
+            let store = pair.store(&[("SYNTHLAB_ROUTE_DEFAULT", route), BUDGET]).await;
+            let (sqlite_before, postgres_before) = pair.snapshots().await;
+            let bad = NewExperiment::new("nul\u{0}name", "Hypothesis");
+            let err = store.experiments().create(&bad).await.expect_err("refused");
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{route}: {err}");
+            let err = store.experiments().get("exp\u{0}").await.expect_err("refused");
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{route}: {err}");
+            let (sqlite_after, postgres_after) = pair.snapshots().await;
+            assert_eq!(sqlite_after, sqlite_before, "{route}: nothing written to SQLite");
+            assert_eq!(
+                postgres_after, postgres_before,
+                "{route}: nothing written to PostgreSQL"
+            );
+            let counters = store.cutover_counters();
+            assert_eq!(total(&counters, |r| r.dual_writes), 0, "{route}: {counters:#?}");
+            assert_eq!(total(&counters, CounterRow::problems), 0, "{route}: {counters:#?}");
+
+            let mut new = NewExperiment::new("Normalised", "Hypothesis");
+            new.scorecard_data = Some(serde_json::json!({"neg_zero": -0.0, "big": 1e16, "third": 1.0 / 3.0}));
+            new.created_at = Some(
+                chrono::DateTime::parse_from_rfc3339("2025-12-01T10:00:00.123456789Z")
+                    .expect("time")
+                    .to_utc(),
+            );
+            let created = store.experiments().create(&new).await.expect("dual write");
+            assert_eq!(
+                created.scorecard_data,
+                Some(serde_json::json!({"neg_zero": 0.0, "big": 10000000000000000u64, "third": 1.0 / 3.0}))
+            );
+            assert_eq!(created.created_at.timestamp_subsec_nanos(), 123_456_000);
+            let read = store
+                .experiments()
+                .get(&created.id)
+                .await
+                .expect("read")
+                .expect("found");
+            assert_eq!(read, created, "{route}");
+            let counters = store.cutover_counters();
+            assert_eq!(total(&counters, |r| r.dual_writes), 1, "{route}: {counters:#?}");
+            assert_eq!(total(&counters, CounterRow::problems), 0, "{route}: {counters:#?}");
+            drop(store);
+            pair.assert_identical(route).await;
+        }
+        pair.finish().await;
+    }
 }

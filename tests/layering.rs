@@ -45,3 +45,62 @@ fn rusqlite_is_named_only_inside_the_sqlite_backend() {
         "rusqlite named outside the SQLite backend: {offenders:?}"
     );
 }
+
+/// Dependencies point one way: model ← repo ← backends ← store ← cutover / cli. The backends
+/// never name the store (the unit-of-work errors they share live in `src/backend/`), so
+/// `store.rs` ↔ `backend/*` is no cycle.
+#[test]
+fn backends_do_not_depend_on_the_store() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src/backend"), &mut files);
+    let offenders: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            std::fs::read_to_string(f).expect("read").lines().any(|line| {
+                let code = line.trim_start();
+                !code.starts_with("//")
+                    && [
+                        "crate::store",
+                        "crate::Store",
+                        "crate::ConnectOptions",
+                        "crate::cutover",
+                    ]
+                    .iter()
+                    .any(|name| code.contains(name))
+            })
+        })
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "backend files naming the store or the cutover: {offenders:?}"
+    );
+}
+
+/// Inputs are checked once, before any backend sees them, by the wrapper `#[repository]`
+/// generates (`model::Input`): no backend checks or normalises an argument itself, so the two
+/// cannot drift apart.
+#[test]
+fn backends_do_not_check_inputs_themselves() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src/backend"), &mut files);
+    let offenders: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            std::fs::read_to_string(f).expect("read").lines().any(|line| {
+                let code = line.trim_start();
+                !code.starts_with("//")
+                    && ["portable::", ".checked(", "Input::", ".validate()"]
+                        .iter()
+                        .any(|name| code.contains(name))
+            })
+        })
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "backend files checking inputs themselves: {offenders:?}"
+    );
+}

@@ -41,7 +41,6 @@
 mod config;
 mod counters;
 mod routed;
-mod traits;
 mod wiring;
 
 pub use config::{
@@ -51,4 +50,5 @@ pub use config::{
 pub use counters::{CUTOVER_EVENTS_METRIC, CounterRow, format_counters};
 pub use wiring::{RouteRow, RoutingTable, StoreRow};
 
+pub(crate) use routed::{Routed, short_key};
 pub(crate) use wiring::{Cutover, Router, transaction};

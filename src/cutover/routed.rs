@@ -1,6 +1,7 @@
 //! [`Routed`]: one repository over two stores, with the two behaviours written once —
-//! [`Routed::write`] (dual write) and [`Routed::read`] (shadow read). `traits.rs` generates
-//! each repository trait's impl from its method list, every method delegating to one of them.
+//! [`Routed::write`] (dual write) and [`Routed::read`] (shadow read). `#[repository]` (on each
+//! trait in `src/repo/`) generates the trait's impl for `Routed<dyn Trait>`: a `#[write]`
+//! method delegates to `write`, a `#[read]` method to `read`.
 
 use std::fmt::Debug;
 use std::future::Future;

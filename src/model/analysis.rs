@@ -3,8 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Timestamp, portable};
-use crate::Result;
+use super::{Input, Timestamp};
 
 string_enum! {
     /// `analysis_runs.status` and `simulation_runs.status`.
@@ -80,7 +79,7 @@ pub struct AnalysisCacheEntry {
 }
 
 /// What a caller supplies to create an analysis run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Input)]
 pub struct NewAnalysisRun {
     /// Primary key; [`NewAnalysisRun::new`] generates one.
     pub id: String,
@@ -108,22 +107,10 @@ impl NewAnalysisRun {
             started_at: None,
         }
     }
-
-    /// A copy both backends store identically.
-    pub(crate) fn checked(&self) -> Result<Self> {
-        portable::text(&self.id, "analysis id")?;
-        portable::text(&self.experiment_id, "experiment id")?;
-        portable::text(&self.scenario_id, "scenario id")?;
-        Ok(NewAnalysisRun {
-            config: portable::json(&self.config, "analysis config")?,
-            started_at: self.started_at.map(super::truncate),
-            ..self.clone()
-        })
-    }
 }
 
 /// A status change of an analysis run; `None` fields keep their stored value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Input)]
 pub struct AnalysisStatusUpdate {
     /// The new state.
     pub status: RunStatus,
@@ -148,21 +135,10 @@ impl AnalysisStatusUpdate {
             execution_time_seconds: None,
         }
     }
-
-    /// A copy both backends store identically.
-    pub(crate) fn checked(&self) -> Result<Self> {
-        Ok(AnalysisStatusUpdate {
-            status: self.status,
-            completed_at: self.completed_at.map(super::truncate),
-            total_synths: self.total_synths,
-            aggregated_outcomes: portable::opt_json(self.aggregated_outcomes.as_ref(), "aggregated outcomes")?,
-            execution_time_seconds: portable::opt_finite(self.execution_time_seconds, "execution time")?,
-        })
-    }
 }
 
 /// What a caller supplies to store one synth's rates.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Input)]
 pub struct NewSynthOutcome {
     /// Primary key; [`NewSynthOutcome::new`] generates one.
     pub id: String,
@@ -198,22 +174,6 @@ impl NewSynthOutcome {
             success_rate,
             synth_attributes: None,
         }
-    }
-
-    /// A copy both backends store identically.
-    pub(crate) fn checked(&self) -> Result<Self> {
-        portable::text(&self.id, "outcome id")?;
-        portable::text(&self.analysis_id, "analysis id")?;
-        portable::text(&self.synth_id, "synth id")?;
-        Ok(NewSynthOutcome {
-            id: self.id.clone(),
-            analysis_id: self.analysis_id.clone(),
-            synth_id: self.synth_id.clone(),
-            did_not_try_rate: portable::finite(self.did_not_try_rate, "did_not_try_rate")?,
-            failed_rate: portable::finite(self.failed_rate, "failed_rate")?,
-            success_rate: portable::finite(self.success_rate, "success_rate")?,
-            synth_attributes: portable::opt_json(self.synth_attributes.as_ref(), "synth attributes")?,
-        })
     }
 }
 
@@ -303,7 +263,7 @@ pub fn chart_insight_cache_key(chart_type: &str) -> String {
 }
 
 /// What a caller supplies to store (or replace) one cache entry.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Input)]
 pub struct NewCacheEntry {
     /// The analysis.
     pub analysis_id: String,
@@ -329,31 +289,17 @@ impl NewCacheEntry {
         }
     }
 
-    /// A copy both backends store identically, with `computed_at` resolved (`None` → `now`).
-    pub(crate) fn checked(&self, now: Timestamp) -> Result<Self> {
-        portable::text(&self.analysis_id, "analysis id")?;
-        portable::text(&self.cache_key, "cache key")?;
-        Ok(NewCacheEntry {
-            analysis_id: self.analysis_id.clone(),
-            cache_key: self.cache_key.clone(),
-            data: portable::json(&self.data, "cache data")?,
-            params: portable::opt_json(self.params.as_ref(), "cache params")?,
-            computed_at: Some(self.computed_at.map_or(now, super::truncate)),
-        })
-    }
-
-    /// Checked copies of `entries` with one entry per (analysis, key): the last one given
-    /// wins, as if they were saved one after the other.
-    pub(crate) fn checked_batch(entries: &[NewCacheEntry], now: Timestamp) -> Result<Vec<NewCacheEntry>> {
+    /// One entry per (analysis, key), in the order given: the last one given wins, as if the
+    /// entries were saved one after the other.
+    pub(crate) fn last_per_key(entries: &[NewCacheEntry]) -> Vec<&NewCacheEntry> {
         let mut seen = std::collections::HashSet::new();
-        let mut out = Vec::with_capacity(entries.len());
-        for entry in entries.iter().rev() {
-            if seen.insert((entry.analysis_id.as_str(), entry.cache_key.as_str())) {
-                out.push(entry.checked(now)?);
-            }
-        }
+        let mut out: Vec<&NewCacheEntry> = entries
+            .iter()
+            .rev()
+            .filter(|entry| seen.insert((entry.analysis_id.as_str(), entry.cache_key.as_str())))
+            .collect();
         out.reverse();
-        Ok(out)
+        out
     }
 }
 
@@ -375,13 +321,12 @@ mod tests {
 
     #[test]
     fn batch_keeps_the_last_entry_per_key() {
-        let now = crate::model::now();
         let entries = [
             NewCacheEntry::new("a", "k", serde_json::json!(1)),
             NewCacheEntry::new("a", "j", serde_json::json!(2)),
             NewCacheEntry::new("a", "k", serde_json::json!(3)),
         ];
-        let out = NewCacheEntry::checked_batch(&entries, now).expect("valid");
+        let out = NewCacheEntry::last_per_key(&entries);
         let kept: Vec<_> = out.iter().map(|e| (e.cache_key.as_str(), e.data.clone())).collect();
         assert_eq!(kept, [("j", serde_json::json!(2)), ("k", serde_json::json!(3))]);
     }

@@ -3,8 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Timestamp, portable};
-use crate::Result;
+use super::{Input, Timestamp};
 
 string_enum! {
     /// `experiment_documents.document_type`.
@@ -58,7 +57,7 @@ pub struct ExperimentDocument {
 }
 
 /// What a caller supplies to save (create or replace) a document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Input)]
 pub struct NewExperimentDocument {
     /// Primary key of a new row; [`NewExperimentDocument::new`] generates one. A save that
     /// replaces the experiment's document of this type keeps the stored id.
@@ -100,20 +99,6 @@ impl NewExperimentDocument {
             error_message: None,
         }
     }
-
-    /// A copy both backends store identically.
-    pub(crate) fn checked(&self) -> Result<Self> {
-        portable::text(&self.id, "document id")?;
-        portable::text(&self.experiment_id, "experiment id")?;
-        portable::text(&self.markdown_content, "markdown content")?;
-        portable::opt_text(self.model.as_deref(), "model")?;
-        portable::opt_text(self.error_message.as_deref(), "error message")?;
-        Ok(NewExperimentDocument {
-            metadata: portable::opt_json(self.metadata.as_ref(), "document metadata")?,
-            generated_at: self.generated_at.map(super::truncate),
-            ..self.clone()
-        })
-    }
 }
 
 /// A document without its markdown text (for listings).
@@ -138,7 +123,7 @@ pub struct DocumentSummary {
 }
 
 /// A status change of a document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Input)]
 pub struct DocumentStatusUpdate {
     /// The new state.
     pub status: DocumentStatus,
@@ -159,15 +144,5 @@ impl DocumentStatusUpdate {
             markdown_content: None,
             metadata: None,
         }
-    }
-
-    /// A copy both backends store identically.
-    pub(crate) fn checked(&self) -> Result<Self> {
-        portable::opt_text(self.error_message.as_deref(), "error message")?;
-        portable::opt_text(self.markdown_content.as_deref(), "markdown content")?;
-        Ok(DocumentStatusUpdate {
-            metadata: portable::opt_json(self.metadata.as_ref(), "document metadata")?,
-            ..self.clone()
-        })
     }
 }

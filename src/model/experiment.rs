@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::Timestamp;
+use super::{Input, Timestamp};
 
 string_enum! {
     /// `experiments.status`: experiments are soft-deleted.
@@ -32,7 +32,7 @@ pub struct Experiment {
 }
 
 /// What a caller supplies to create an experiment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Input)]
 pub struct NewExperiment {
     /// Primary key; [`NewExperiment::new`] generates one.
     pub id: String,
@@ -62,25 +62,8 @@ impl NewExperiment {
     }
 }
 
-impl NewExperiment {
-    /// A copy both backends store identically (NUL characters refused, JSON numbers
-    /// normalised, time truncated to microseconds).
-    pub(crate) fn checked(&self) -> crate::Result<Self> {
-        use super::portable;
-        portable::text(&self.id, "experiment id")?;
-        portable::text(&self.name, "experiment name")?;
-        portable::text(&self.hypothesis, "experiment hypothesis")?;
-        portable::opt_text(self.description.as_deref(), "experiment description")?;
-        Ok(NewExperiment {
-            scorecard_data: portable::opt_json(self.scorecard_data.as_ref(), "scorecard")?,
-            created_at: self.created_at.map(super::truncate),
-            ..self.clone()
-        })
-    }
-}
-
 /// Fields of an experiment to change; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Input)]
 pub struct ExperimentChanges {
     /// New name.
     pub name: Option<String>,
@@ -88,17 +71,6 @@ pub struct ExperimentChanges {
     pub hypothesis: Option<String>,
     /// New description (`Some(None)` clears it).
     pub description: Option<Option<String>>,
-}
-
-impl ExperimentChanges {
-    /// Refuses text neither backend can store identically (a NUL character).
-    pub(crate) fn checked(&self) -> crate::Result<Self> {
-        use super::portable;
-        portable::opt_text(self.name.as_deref(), "experiment name")?;
-        portable::opt_text(self.hypothesis.as_deref(), "experiment hypothesis")?;
-        portable::opt_text(self.description.clone().flatten().as_deref(), "experiment description")?;
-        Ok(self.clone())
-    }
 }
 
 /// One row of the experiment listing, with what exists around the experiment.
@@ -144,7 +116,7 @@ pub struct InterviewGuide {
 }
 
 /// What a caller supplies to create or update an interview guide.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Input)]
 pub struct InterviewGuideFields {
     /// Context definition text.
     pub context_definition: Option<String>,
@@ -152,15 +124,4 @@ pub struct InterviewGuideFields {
     pub questions: Option<String>,
     /// Context examples text.
     pub context_examples: Option<String>,
-}
-
-impl InterviewGuideFields {
-    /// Refuses text neither backend can store identically (a NUL character).
-    pub(crate) fn checked(&self) -> crate::Result<Self> {
-        use super::portable;
-        portable::opt_text(self.context_definition.as_deref(), "context definition")?;
-        portable::opt_text(self.questions.as_deref(), "questions")?;
-        portable::opt_text(self.context_examples.as_deref(), "context examples")?;
-        Ok(self.clone())
-    }
 }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::Timestamp;
+use super::{Input, Timestamp};
 use crate::Result;
 
 string_enum! {
@@ -89,7 +89,7 @@ fn finite(field: &str, value: Option<f64>) -> Result<()> {
 }
 
 /// What a caller supplies to start a scenario search (status `running`, counters 0).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Input)]
 pub struct NewExploration {
     /// Primary key (`expl_` + 8 lowercase hex); [`NewExploration::new`] generates one.
     pub id: String,
@@ -106,19 +106,6 @@ pub struct NewExploration {
 }
 
 impl NewExploration {
-    /// A copy both backends store identically (NUL refused, JSON numbers normalised).
-    pub(crate) fn checked(&self) -> Result<Self> {
-        use super::portable;
-        portable::text(&self.id, "exploration id")?;
-        portable::text(&self.experiment_id, "experiment id")?;
-        portable::text(&self.baseline_analysis_id, "baseline analysis id")?;
-        Ok(NewExploration {
-            goal: portable::json(&self.goal, "goal")?,
-            config: portable::json(&self.config, "exploration config")?,
-            ..self.clone()
-        })
-    }
-
     /// A new exploration with a generated `expl_` id.
     pub fn new(
         experiment_id: impl Into<String>,
@@ -138,7 +125,7 @@ impl NewExploration {
 }
 
 /// Fields of an exploration to change; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Input)]
 pub struct ExplorationChanges {
     /// New state.
     pub status: Option<ExplorationStatus>,
@@ -165,7 +152,7 @@ impl ExplorationChanges {
 }
 
 /// What a caller supplies to add a node to the scenario tree.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Input)]
 pub struct NewScenarioNode {
     /// Primary key (`node_` + 8 lowercase hex); [`NewScenarioNode::new`] generates one.
     pub id: String,
@@ -196,30 +183,6 @@ pub struct NewScenarioNode {
 }
 
 impl NewScenarioNode {
-    /// [`NewScenarioNode::validate`], then a copy both backends store identically (NUL
-    /// refused, JSON numbers normalised).
-    pub(crate) fn checked(&self) -> Result<Self> {
-        use super::portable;
-        self.validate()?;
-        portable::text(&self.id, "node id")?;
-        portable::text(&self.exploration_id, "exploration id")?;
-        portable::opt_text(self.parent_id.as_deref(), "parent id")?;
-        for (value, what) in [
-            (&self.action_applied, "action applied"),
-            (&self.action_category, "action category"),
-            (&self.rationale, "rationale"),
-            (&self.short_action, "short action"),
-        ] {
-            portable::opt_text(value.as_deref(), what)?;
-        }
-        Ok(NewScenarioNode {
-            scorecard_params: portable::json(&self.scorecard_params, "scorecard params")?,
-            simulation_results: portable::opt_json(self.simulation_results.as_ref(), "simulation results")?,
-            execution_time_seconds: portable::opt_finite(self.execution_time_seconds, "execution_time_seconds")?,
-            ..self.clone()
-        })
-    }
-
     /// An active node with a generated `node_` id, no action and no results.
     pub fn new(
         exploration_id: impl Into<String>,
@@ -254,7 +217,7 @@ impl NewScenarioNode {
 }
 
 /// Fields of a scenario node to change; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Input)]
 pub struct ScenarioNodeChanges {
     /// New action.
     pub action_applied: Option<String>,
@@ -275,26 +238,6 @@ pub struct ScenarioNodeChanges {
 }
 
 impl ScenarioNodeChanges {
-    /// [`ScenarioNodeChanges::validate`], then a copy both backends store identically.
-    pub(crate) fn checked(&self) -> Result<Self> {
-        use super::portable;
-        self.validate()?;
-        for (value, what) in [
-            (&self.action_applied, "action applied"),
-            (&self.action_category, "action category"),
-            (&self.rationale, "rationale"),
-            (&self.short_action, "short action"),
-        ] {
-            portable::opt_text(value.as_deref(), what)?;
-        }
-        Ok(ScenarioNodeChanges {
-            scorecard_params: portable::opt_json(self.scorecard_params.as_ref(), "scorecard params")?,
-            simulation_results: portable::opt_json(self.simulation_results.as_ref(), "simulation results")?,
-            execution_time_seconds: portable::opt_finite(self.execution_time_seconds, "execution_time_seconds")?,
-            ..self.clone()
-        })
-    }
-
     /// Refuses non-finite numbers (ranges are the database's CHECK constraints).
     ///
     /// # Errors

@@ -3,8 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Timestamp, portable};
-use crate::Result;
+use super::{Input, Timestamp};
 
 /// One insight (`chart_insights`; unique per simulation and insight type).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,7 +23,7 @@ pub struct ChartInsight {
 }
 
 /// What a caller supplies to save (create or replace) an insight.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Input)]
 pub struct NewChartInsight {
     /// Primary key of a new row; [`NewChartInsight::new`] generates one. A save that replaces
     /// the insight of this simulation and type keeps the stored id.
@@ -49,17 +48,5 @@ impl NewChartInsight {
             response_json,
             saved_at: None,
         }
-    }
-
-    /// A copy both backends store identically.
-    pub(crate) fn checked(&self) -> Result<Self> {
-        portable::text(&self.id, "insight id")?;
-        portable::text(&self.simulation_id, "simulation id")?;
-        portable::text(&self.insight_type, "insight type")?;
-        Ok(NewChartInsight {
-            response_json: portable::json(&self.response_json, "insight response")?,
-            saved_at: self.saved_at.map(super::truncate),
-            ..self.clone()
-        })
     }
 }

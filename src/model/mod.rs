@@ -40,6 +40,14 @@ macro_rules! string_enum {
             }
         }
 
+        impl crate::model::StringEnum for $name {}
+
+        impl crate::model::Input for $name {
+            fn checked(&self, _what: &str) -> crate::Result<std::borrow::Cow<'_, Self>> {
+                Ok(std::borrow::Cow::Borrowed(self))
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
@@ -48,10 +56,15 @@ macro_rules! string_enum {
     };
 }
 
+/// An enumerated column: one of a fixed set of legacy strings, parsed by `FromStr` and
+/// written by `Display` (every `string_enum!` type).
+pub(crate) trait StringEnum: Copy + std::str::FromStr + std::fmt::Display + Send + Sync + 'static {}
+
 mod analysis;
 mod document;
 mod experiment;
 pub mod id;
+mod input;
 mod insight;
 mod page;
 pub(crate) mod portable;
@@ -73,3 +86,7 @@ pub use time::{Timestamp, now, parse_legacy, parse_legacy_exact, to_canonical, t
 
 mod exploration;
 pub use exploration::*;
+
+pub(crate) use input::Input;
+/// `#[derive(Input)]`: an input struct checked field by field (see [`Input`]).
+pub(crate) use synthlab_db_macros::Input;

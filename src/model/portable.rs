@@ -1,7 +1,8 @@
 //! Input checks that make both backends see (and give back) the same values.
 //!
-//! Shared by the `checked()` methods of the input structs, so that every backend refuses or
-//! normalises a value in the same way before it reaches the database:
+//! The rules behind [`super::Input`] (which every repository call's arguments pass, see
+//! `src/repo/`), so that every backend refuses or normalises a value in the same way before it
+//! reaches the database:
 //! - PostgreSQL refuses a NUL character in `text` and `jsonb` (SQLite stores it): refused here
 //!   for both, as [`crate::ErrorKind::InvalidInput`].
 //! - SQLite turns a NaN bound to a REAL column into NULL and writes -0.0 as the integer 0;
@@ -20,11 +21,6 @@ pub(crate) fn text(value: &str, what: &str) -> Result<()> {
         return Err(Error::invalid_input(format!("{what} must not contain a NUL character")));
     }
     Ok(())
-}
-
-/// [`text`] for an optional value.
-pub(crate) fn opt_text(value: Option<&str>, what: &str) -> Result<()> {
-    value.map_or(Ok(()), |v| text(v, what))
 }
 
 /// A finite float, with -0.0 replaced by 0.0.
@@ -61,11 +57,6 @@ pub(crate) fn json(value: &Value, what: &str) -> Result<Value> {
         }
         Value::Null | Value::Bool(_) => value.clone(),
     })
-}
-
-/// [`json`] for an optional value.
-pub(crate) fn opt_json(value: Option<&Value>, what: &str) -> Result<Option<Value>> {
-    value.map(|v| json(v, what)).transpose()
 }
 
 /// 2^64 and -2^63 as floats: the range serde reads an integer literal into.

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::Timestamp;
+use super::{Input, Timestamp};
 
 string_enum! {
     /// `research_executions.status`.
@@ -67,7 +67,7 @@ pub struct Transcript {
 }
 
 /// What a caller supplies to create an interview batch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Input)]
 pub struct NewResearchExecution {
     /// Primary key; [`NewResearchExecution::new`] generates one.
     pub exec_id: String,
@@ -90,17 +90,6 @@ pub struct NewResearchExecution {
 }
 
 impl NewResearchExecution {
-    /// A copy both backends store identically (a NUL character is refused on both).
-    pub(crate) fn checked(&self) -> crate::Result<Self> {
-        use super::portable;
-        portable::text(&self.exec_id, "execution id")?;
-        portable::opt_text(self.experiment_id.as_deref(), "experiment id")?;
-        portable::text(&self.topic_name, "topic name")?;
-        portable::opt_text(self.model.as_deref(), "model")?;
-        portable::opt_text(self.additional_context.as_deref(), "additional context")?;
-        Ok(self.clone())
-    }
-
     /// A pending batch with a generated id and the legacy defaults (`gpt-4o-mini`, 6 turns).
     pub fn new(topic_name: impl Into<String>, synth_count: i64) -> Self {
         NewResearchExecution {
@@ -118,7 +107,7 @@ impl NewResearchExecution {
 }
 
 /// Progress of an interview batch to record; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Input)]
 pub struct ExecutionChanges {
     /// New state.
     pub status: Option<ExecutionStatus>,
@@ -131,7 +120,7 @@ pub struct ExecutionChanges {
 }
 
 /// Which executions a listing returns; `None` fields do not filter.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Input)]
 pub struct ExecutionFilter {
     /// Only executions in this state.
     pub status: Option<ExecutionStatus>,
@@ -155,7 +144,7 @@ pub struct ExecutionDetail {
 }
 
 /// What a caller supplies to create or replace the transcript of one synth in one execution.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Input)]
 pub struct NewTranscript {
     /// Primary key of a new row; [`NewTranscript::new`] generates one. When the execution
     /// already has a transcript of this synth, that row keeps its id.
@@ -177,24 +166,6 @@ pub struct NewTranscript {
 }
 
 impl NewTranscript {
-    /// A copy both backends store identically (NUL refused, JSON numbers normalised).
-    pub(crate) fn checked(&self) -> crate::Result<Self> {
-        use super::portable;
-        for (value, what) in [
-            (&self.id, "transcript id"),
-            (&self.exec_id, "execution id"),
-            (&self.synth_id, "synth id"),
-            (&self.synth_name, "synth name"),
-            (&self.status, "transcript status"),
-        ] {
-            portable::text(value, what)?;
-        }
-        Ok(NewTranscript {
-            messages: portable::opt_json(self.messages.as_ref(), "messages")?,
-            ..self.clone()
-        })
-    }
-
     /// A pending transcript with a generated id, no turns and no messages.
     pub fn new(exec_id: impl Into<String>, synth_id: impl Into<String>, synth_name: impl Into<String>) -> Self {
         NewTranscript {

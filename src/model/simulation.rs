@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{RunStatus, Timestamp};
+use super::{Input, RunStatus, Timestamp};
 
 /// A legacy scorecard (`feature_scorecards`; scorecards now live in `experiments`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -93,7 +93,7 @@ pub struct SensitivityResult {
 }
 
 /// What a caller supplies to create a legacy scorecard.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Input)]
 pub struct NewScorecard {
     /// Primary key; [`NewScorecard::new`] generates one.
     pub id: String,
@@ -106,17 +106,6 @@ pub struct NewScorecard {
 }
 
 impl NewScorecard {
-    /// A copy both backends store identically (NUL refused, JSON numbers normalised).
-    pub(crate) fn checked(&self) -> crate::Result<Self> {
-        super::portable::text(&self.id, "scorecard id")?;
-        super::portable::opt_text(self.experiment_id.as_deref(), "experiment id")?;
-        Ok(NewScorecard {
-            data: super::portable::json(&self.data, "scorecard data")?,
-            created_at: self.created_at.map(super::truncate),
-            ..self.clone()
-        })
-    }
-
     /// A new unlinked scorecard with a generated id.
     pub fn new(data: Value) -> Self {
         NewScorecard {
@@ -129,7 +118,7 @@ impl NewScorecard {
 }
 
 /// What a caller supplies to create a legacy simulation run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Input)]
 pub struct NewSimulation {
     /// Primary key; [`NewSimulation::new`] generates one.
     pub id: String,
@@ -169,23 +158,10 @@ impl NewSimulation {
             execution_time_seconds: None,
         }
     }
-
-    /// Refuses values neither backend can store identically; normalises -0.0.
-    pub(crate) fn checked(&self) -> crate::Result<Self> {
-        let mut new = self.clone();
-        new.execution_time_seconds = super::portable::opt_finite(new.execution_time_seconds, "execution_time_seconds")?;
-        super::portable::text(&new.id, "simulation id")?;
-        super::portable::text(&new.scenario_id, "scenario id")?;
-        new.config = super::portable::json(&new.config, "simulation config")?;
-        new.aggregated_outcomes = super::portable::opt_json(new.aggregated_outcomes.as_ref(), "aggregated outcomes")?;
-        new.started_at = new.started_at.map(super::truncate);
-        new.completed_at = new.completed_at.map(super::truncate);
-        Ok(new)
-    }
 }
 
 /// The new state of a simulation: every field is written as given (`None` clears it).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Input)]
 pub struct SimulationStatusUpdate {
     /// Lifecycle state.
     pub status: RunStatus,
@@ -210,17 +186,6 @@ impl SimulationStatusUpdate {
             execution_time_seconds: None,
         }
     }
-
-    /// Refuses values neither backend can store identically; normalises -0.0.
-    pub(crate) fn checked(&self) -> crate::Result<Self> {
-        let mut update = self.clone();
-        update.execution_time_seconds =
-            super::portable::opt_finite(update.execution_time_seconds, "execution_time_seconds")?;
-        update.aggregated_outcomes =
-            super::portable::opt_json(update.aggregated_outcomes.as_ref(), "aggregated outcomes")?;
-        update.completed_at = update.completed_at.map(super::truncate);
-        Ok(update)
-    }
 }
 
 /// A simulation with the number of rows that hang off it.
@@ -235,7 +200,7 @@ pub struct SimulationSummary {
 }
 
 /// What a caller supplies to save a region analysis.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Input)]
 pub struct NewRegionAnalysis {
     /// Primary key; [`NewRegionAnalysis::new`] generates one.
     pub id: String,
@@ -275,23 +240,10 @@ impl NewRegionAnalysis {
             failure_delta: 0.0,
         }
     }
-
-    /// Refuses values neither backend can store identically; normalises -0.0.
-    pub(crate) fn checked(&self) -> crate::Result<Self> {
-        let mut new = self.clone();
-        new.synth_percentage = super::portable::finite(new.synth_percentage, "synth_percentage")?;
-        new.did_not_try_rate = super::portable::finite(new.did_not_try_rate, "did_not_try_rate")?;
-        new.failed_rate = super::portable::finite(new.failed_rate, "failed_rate")?;
-        new.success_rate = super::portable::finite(new.success_rate, "success_rate")?;
-        new.failure_delta = super::portable::finite(new.failure_delta, "failure_delta")?;
-        super::portable::text(&new.rule_text, "rule text")?;
-        new.rules = super::portable::json(&new.rules, "region rules")?;
-        Ok(new)
-    }
 }
 
 /// What a caller supplies to save a sensitivity result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Input)]
 pub struct NewSensitivityResult {
     /// Primary key; [`NewSensitivityResult::new`] generates one.
     pub id: String,
@@ -330,17 +282,5 @@ impl NewSensitivityResult {
             dimensions,
             created_at: None,
         }
-    }
-
-    /// Refuses values neither backend can store identically; normalises -0.0.
-    pub(crate) fn checked(&self) -> crate::Result<Self> {
-        let mut new = self.clone();
-        new.baseline_success = super::portable::finite(new.baseline_success, "baseline_success")?;
-        super::portable::text(&new.most_sensitive_dimension, "most sensitive dimension")?;
-        new.deltas_used = super::portable::json(&new.deltas_used, "deltas used")?;
-        new.dimensions = super::portable::json(&new.dimensions, "dimensions")?;
-        new.analyzed_at = super::truncate(new.analyzed_at);
-        new.created_at = new.created_at.map(super::truncate);
-        Ok(new)
     }
 }

@@ -3,10 +3,23 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::Timestamp;
+use super::{Input, Timestamp};
 
 /// The id of the group that always exists.
 pub const DEFAULT_SYNTH_GROUP_ID: &str = "grp_00000001";
+
+/// Refuses to delete the default group (every backend asks before deleting a group).
+///
+/// # Errors
+/// InvalidInput for [`DEFAULT_SYNTH_GROUP_ID`].
+pub(crate) fn refuse_default_group(id: &str) -> crate::Result<()> {
+    if id == DEFAULT_SYNTH_GROUP_ID {
+        return Err(crate::Error::invalid_input(format!(
+            "the default synth group {DEFAULT_SYNTH_GROUP_ID} cannot be deleted"
+        )));
+    }
+    Ok(())
+}
 
 /// A named group of synths (`synth_groups`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,7 +35,7 @@ pub struct SynthGroup {
 }
 
 /// What a caller supplies to create a group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Input)]
 pub struct NewSynthGroup {
     /// Primary key; [`NewSynthGroup::new`] generates one.
     pub id: String,
@@ -43,20 +56,6 @@ impl NewSynthGroup {
             description: None,
             created_at: None,
         }
-    }
-}
-
-impl NewSynthGroup {
-    /// A copy both backends store identically (NUL refused, time truncated).
-    pub(crate) fn checked(&self) -> crate::Result<Self> {
-        use super::portable;
-        portable::text(&self.id, "group id")?;
-        portable::text(&self.name, "group name")?;
-        portable::opt_text(self.description.as_deref(), "group description")?;
-        Ok(NewSynthGroup {
-            created_at: self.created_at.map(super::truncate),
-            ..self.clone()
-        })
     }
 }
 
@@ -104,7 +103,7 @@ pub struct Synth {
 }
 
 /// What a caller supplies to create a synth.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Input)]
 pub struct NewSynth {
     /// Primary key; [`NewSynth::new`] generates one.
     pub id: String,
@@ -140,26 +139,6 @@ impl NewSynth {
             data: None,
             created_at: None,
         }
-    }
-}
-
-impl NewSynth {
-    /// A copy both backends store identically (NUL refused, JSON numbers normalised, time
-    /// truncated).
-    pub(crate) fn checked(&self) -> crate::Result<Self> {
-        use super::portable;
-        portable::text(&self.id, "synth id")?;
-        portable::opt_text(self.synth_group_id.as_deref(), "synth group id")?;
-        portable::text(&self.nome, "synth name")?;
-        portable::opt_text(self.descricao.as_deref(), "synth description")?;
-        portable::opt_text(self.link_photo.as_deref(), "link_photo")?;
-        portable::opt_text(self.avatar_path.as_deref(), "avatar_path")?;
-        portable::opt_text(self.version.as_deref(), "version")?;
-        Ok(NewSynth {
-            data: portable::opt_json(self.data.as_ref(), "synth data")?,
-            created_at: self.created_at.map(super::truncate),
-            ..self.clone()
-        })
     }
 }
 

@@ -1,5 +1,14 @@
 //! The repository traits: one trait per repository, one file per trait. Services hold
 //! `Arc<dyn …Repository>` and cannot tell which backend answers.
+//!
+//! Each trait carries `#[repository]` (above `#[async_trait]`) and marks every method
+//! `#[read]` or `#[write]` once (an unmarked method does not compile). From that one list the
+//! attribute generates the two wrappers every call passes through: `Traced<R>` (each argument
+//! checked by `crate::model::Input` before the backend sees it, then one tracing span) and
+//! `Routed<dyn Trait>` (dual writes, shadow reads). A new repository is its trait here, its
+//! two implementations in `src/backend/`, and one line in `repositories!` (`src/store.rs`).
+
+use synthlab_db_macros::repository;
 
 mod analysis;
 mod analysis_cache;

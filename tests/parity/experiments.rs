@@ -298,3 +298,23 @@ parity!(experiment_sqlite_writes_legacy_readable_text, |db| {
     }
     Ok(())
 });
+
+parity!(experiment_key_with_nul_is_invalid_input_on_reads_and_writes, |db| {
+    // Every argument passes the same check before either backend sees it: a NUL character
+    // in a key is InvalidInput on both (PostgreSQL cannot bind it; SQLite used to answer None).
+    db.experiments()
+        .create(&experiment("exp_1", "A", "2025-01-01 00:00:00"))
+        .await?;
+    let err = db.experiments().get("exp_1\u{0}").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    let err = db.experiments().soft_delete("exp_1\u{0}").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    let err = db
+        .experiments()
+        .update_scorecard("exp_1\u{0}", &json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert!(db.experiments().get("exp_1").await?.is_some());
+    Ok(())
+});

@@ -702,3 +702,28 @@ parity!(research_nul_is_refused_and_json_numbers_read_back_alike, |db| {
     assert_eq!(read.messages.as_ref().map(|m| m[0]["big"].as_f64()), Some(Some(1e16)));
     Ok(())
 });
+
+parity!(research_lookups_with_nul_in_an_id_are_invalid_input, |db| {
+    // Batch lookups check every id of the list, pair lookups every key.
+    let err = db
+        .research()
+        .with_summary(&["ex_1".to_owned(), "ex\u{0}".to_owned()])
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    let err = db.research().get_transcript("ex_1", "syn\u{0}").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    let err = db
+        .research()
+        .list_executions(
+            &ExecutionFilter {
+                status: None,
+                experiment_id: Some("e\u{0}".into()),
+            },
+            PageRequest::first(10)?,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    Ok(())
+});

@@ -670,3 +670,13 @@ parity!(synth_delete_reports_whether_removed, |db| {
     assert_eq!(group.synth_count, 1);
     Ok(())
 });
+
+parity!(synth_search_text_with_nul_is_invalid_input, |db| {
+    let search = SynthSearch {
+        name_contains: Some("a\u{0}".into()),
+        ..SynthSearch::default()
+    };
+    let err = db.synths().search(&search, PageRequest::first(10)?).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    Ok(())
+});

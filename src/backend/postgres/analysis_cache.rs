@@ -2,15 +2,12 @@
 
 use async_trait::async_trait;
 use serde_json::Value;
-use tokio_postgres::Row;
 
 use super::PgDb;
-use super::row::{get, json, opt_json, timestamp};
 use crate::Result;
+use crate::backend::driver::Driver;
 use crate::model::{AnalysisCacheEntry, NewCacheEntry, Timestamp, now};
 use crate::repo::AnalysisCacheRepository;
-
-const TABLE: &str = "analysis_cache";
 
 /// Analysis cache entries in PostgreSQL.
 pub(crate) struct PgAnalysisCacheRepository {
@@ -23,49 +20,31 @@ impl PgAnalysisCacheRepository {
     }
 }
 
-fn cache_entry(row: &Row) -> Result<AnalysisCacheEntry> {
-    Ok(AnalysisCacheEntry {
-        analysis_id: get(row, TABLE, "analysis_id")?,
-        cache_key: get(row, TABLE, "cache_key")?,
-        data: json(row, TABLE, "data")?,
-        params: opt_json(row, TABLE, "params")?,
-        computed_at: timestamp(row, TABLE, "computed_at")?,
-    })
-}
-
 #[async_trait]
 impl AnalysisCacheRepository for PgAnalysisCacheRepository {
     async fn get(&self, analysis_id: &str, cache_key: &str) -> Result<Option<AnalysisCacheEntry>> {
         self.db
-            .query_opt(
+            .fetch_opt(
                 "SELECT analysis_id, cache_key, data, params, computed_at
                  FROM analysis_cache WHERE analysis_id = $1 AND cache_key = $2",
                 &[&analysis_id, &cache_key],
             )
-            .await?
-            .as_ref()
-            .map(cache_entry)
-            .transpose()
+            .await
     }
 
     async fn list(&self, analysis_id: &str) -> Result<Vec<AnalysisCacheEntry>> {
         self.db
-            .query(
+            .fetch_all(
                 "SELECT analysis_id, cache_key, data, params, computed_at
                  FROM analysis_cache WHERE analysis_id = $1 ORDER BY cache_key",
                 &[&analysis_id],
             )
-            .await?
-            .iter()
-            .map(cache_entry)
-            .collect()
+            .await
     }
 
     async fn save(&self, entry: &NewCacheEntry) -> Result<AnalysisCacheEntry> {
-        let entry = entry.checked(now())?;
-        let row = self
-            .db
-            .query_one(
+        self.db
+            .fetch_written(
                 "INSERT INTO analysis_cache (analysis_id, cache_key, data, params, computed_at)
                  VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (analysis_id, cache_key) DO UPDATE
@@ -76,27 +55,26 @@ impl AnalysisCacheRepository for PgAnalysisCacheRepository {
                     &entry.cache_key,
                     &entry.data,
                     &entry.params,
-                    &entry.computed_at,
+                    &entry.computed_at.unwrap_or_else(now),
                 ],
             )
-            .await?;
-        cache_entry(&row)
+            .await
     }
 
     async fn save_many(&self, entries: &[NewCacheEntry]) -> Result<u64> {
         // One row per (analysis, key): ON CONFLICT cannot touch a row twice in one statement.
-        let now = now();
-        let entries = NewCacheEntry::checked_batch(entries, now)?;
+        let entries = NewCacheEntry::last_per_key(entries);
         if entries.is_empty() {
             return Ok(0);
         }
+        let now = now();
         let analysis_ids: Vec<&str> = entries.iter().map(|e| e.analysis_id.as_str()).collect();
         let keys: Vec<&str> = entries.iter().map(|e| e.cache_key.as_str()).collect();
         let data: Vec<&Value> = entries.iter().map(|e| &e.data).collect();
         let params: Vec<Option<&Value>> = entries.iter().map(|e| e.params.as_ref()).collect();
         let computed_at: Vec<Timestamp> = entries.iter().map(|e| e.computed_at.unwrap_or(now)).collect();
         self.db
-            .execute(
+            .execute_count(
                 "INSERT INTO analysis_cache (analysis_id, cache_key, data, params, computed_at)
                  SELECT t.analysis_id, t.cache_key, t.data, t.params, t.computed_at
                  FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[], $5::timestamptz[])
@@ -111,7 +89,7 @@ impl AnalysisCacheRepository for PgAnalysisCacheRepository {
     async fn delete(&self, analysis_id: &str, cache_key: &str) -> Result<bool> {
         let deleted = self
             .db
-            .execute(
+            .execute_count(
                 "DELETE FROM analysis_cache WHERE analysis_id = $1 AND cache_key = $2",
                 &[&analysis_id, &cache_key],
             )
@@ -121,7 +99,7 @@ impl AnalysisCacheRepository for PgAnalysisCacheRepository {
 
     async fn delete_all(&self, analysis_id: &str) -> Result<u64> {
         self.db
-            .execute("DELETE FROM analysis_cache WHERE analysis_id = $1", &[&analysis_id])
+            .execute_count("DELETE FROM analysis_cache WHERE analysis_id = $1", &[&analysis_id])
             .await
     }
 }

@@ -1,15 +1,12 @@
 //! [`ChartInsightRepository`] over PostgreSQL.
 
 use async_trait::async_trait;
-use tokio_postgres::Row;
 
 use super::PgDb;
-use super::row::{get, json, timestamp};
 use crate::Result;
+use crate::backend::driver::Driver;
 use crate::model::{ChartInsight, NewChartInsight, now};
 use crate::repo::ChartInsightRepository;
-
-const TABLE: &str = "chart_insights";
 
 /// Chart insights in PostgreSQL.
 pub(crate) struct PgChartInsightRepository {
@@ -22,51 +19,31 @@ impl PgChartInsightRepository {
     }
 }
 
-fn chart_insight(row: &Row) -> Result<ChartInsight> {
-    Ok(ChartInsight {
-        id: get(row, TABLE, "id")?,
-        simulation_id: get(row, TABLE, "simulation_id")?,
-        insight_type: get(row, TABLE, "insight_type")?,
-        response_json: json(row, TABLE, "response_json")?,
-        created_at: timestamp(row, TABLE, "created_at")?,
-        updated_at: timestamp(row, TABLE, "updated_at")?,
-    })
-}
-
 #[async_trait]
 impl ChartInsightRepository for PgChartInsightRepository {
     async fn get(&self, simulation_id: &str, insight_type: &str) -> Result<Option<ChartInsight>> {
         self.db
-            .query_opt(
+            .fetch_opt(
                 "SELECT id, simulation_id, insight_type, response_json, created_at, updated_at
                  FROM chart_insights WHERE simulation_id = $1 AND insight_type = $2",
                 &[&simulation_id, &insight_type],
             )
-            .await?
-            .as_ref()
-            .map(chart_insight)
-            .transpose()
+            .await
     }
 
     async fn list_by_simulation(&self, simulation_id: &str) -> Result<Vec<ChartInsight>> {
         self.db
-            .query(
+            .fetch_all(
                 "SELECT id, simulation_id, insight_type, response_json, created_at, updated_at
                  FROM chart_insights WHERE simulation_id = $1 ORDER BY insight_type",
                 &[&simulation_id],
             )
-            .await?
-            .iter()
-            .map(chart_insight)
-            .collect()
+            .await
     }
 
     async fn save(&self, new: &NewChartInsight) -> Result<ChartInsight> {
-        let new = new.checked()?;
-        let saved_at = new.saved_at.unwrap_or_else(now);
-        let row = self
-            .db
-            .query_one(
+        self.db
+            .fetch_written(
                 "INSERT INTO chart_insights (id, simulation_id, insight_type, response_json, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $5)
                  ON CONFLICT (simulation_id, insight_type) DO UPDATE
@@ -77,17 +54,16 @@ impl ChartInsightRepository for PgChartInsightRepository {
                     &new.simulation_id,
                     &new.insight_type,
                     &new.response_json,
-                    &saved_at,
+                    &new.saved_at.unwrap_or_else(now),
                 ],
             )
-            .await?;
-        chart_insight(&row)
+            .await
     }
 
     async fn delete(&self, simulation_id: &str, insight_type: &str) -> Result<bool> {
         let deleted = self
             .db
-            .execute(
+            .execute_count(
                 "DELETE FROM chart_insights WHERE simulation_id = $1 AND insight_type = $2",
                 &[&simulation_id, &insight_type],
             )
@@ -97,7 +73,7 @@ impl ChartInsightRepository for PgChartInsightRepository {
 
     async fn delete_by_simulation(&self, simulation_id: &str) -> Result<u64> {
         self.db
-            .execute("DELETE FROM chart_insights WHERE simulation_id = $1", &[&simulation_id])
+            .execute_count("DELETE FROM chart_insights WHERE simulation_id = $1", &[&simulation_id])
             .await
     }
 }

@@ -2,15 +2,12 @@
 
 use async_trait::async_trait;
 use serde_json::Value;
-use tokio_postgres::Row;
 
 use super::PgDb;
-use super::row::{enumerated, get, opt_json, opt_timestamp, timestamp};
-use crate::model::{Experiment, ExperimentChanges, ExperimentSummary, NewExperiment, Page, PageRequest, now, truncate};
+use crate::Result;
+use crate::backend::driver::Driver;
+use crate::model::{Experiment, ExperimentChanges, ExperimentSummary, NewExperiment, Page, PageRequest, now};
 use crate::repo::ExperimentRepository;
-use crate::{Error, Result};
-
-const TABLE: &str = "experiments";
 
 /// Experiments in PostgreSQL.
 pub(crate) struct PgExperimentRepository {
@@ -23,34 +20,11 @@ impl PgExperimentRepository {
     }
 }
 
-fn experiment(row: &Row) -> Result<Experiment> {
-    Ok(Experiment {
-        id: get(row, TABLE, "id")?,
-        name: get(row, TABLE, "name")?,
-        hypothesis: get(row, TABLE, "hypothesis")?,
-        description: get(row, TABLE, "description")?,
-        scorecard_data: opt_json(row, TABLE, "scorecard_data")?,
-        status: enumerated(row, TABLE, "status")?,
-        created_at: timestamp(row, TABLE, "created_at")?,
-        updated_at: opt_timestamp(row, TABLE, "updated_at")?,
-    })
-}
-
-fn updated_or_not_found(id: &str, row: Option<Row>) -> Result<Experiment> {
-    row.as_ref()
-        .map(experiment)
-        .transpose()?
-        .ok_or_else(|| Error::not_found(format!("experiment {id}")))
-}
-
 #[async_trait]
 impl ExperimentRepository for PgExperimentRepository {
     async fn create(&self, new: &NewExperiment) -> Result<Experiment> {
-        let new = &new.checked()?;
-        let created_at = new.created_at.map(truncate).unwrap_or_else(now);
-        let row = self
-            .db
-            .query_one(
+        self.db
+            .fetch_written(
                 "INSERT INTO experiments (id, name, hypothesis, description, scorecard_data, status, created_at)
                  VALUES ($1, $2, $3, $4, $5, 'active', $6)
                  RETURNING id, name, hypothesis, description, scorecard_data, status, created_at, updated_at",
@@ -60,32 +34,25 @@ impl ExperimentRepository for PgExperimentRepository {
                     &new.hypothesis,
                     &new.description,
                     &new.scorecard_data,
-                    &created_at,
+                    &new.created_at.unwrap_or_else(now),
                 ],
             )
-            .await?;
-        experiment(&row)
+            .await
     }
 
     async fn get(&self, id: &str) -> Result<Option<Experiment>> {
         self.db
-            .query_opt(
+            .fetch_opt(
                 "SELECT id, name, hypothesis, description, scorecard_data, status, created_at, updated_at
                  FROM experiments WHERE id = $1 AND status = 'active'",
                 &[&id],
             )
-            .await?
-            .as_ref()
-            .map(experiment)
-            .transpose()
+            .await
     }
 
     async fn list(&self, page: PageRequest) -> Result<Page<ExperimentSummary>> {
-        page.validate()?;
-        // One statement, so the total and the page come from the same snapshot.
-        let rows = self
-            .db
-            .query(
+        self.db
+            .fetch_page(
                 "WITH total AS (SELECT count(*) AS n FROM experiments WHERE status = 'active')
                  SELECT total.n AS total, p.* FROM total LEFT JOIN (
                      SELECT e.id, e.name, e.hypothesis, e.description, e.created_at, e.updated_at,
@@ -99,38 +66,14 @@ impl ExperimentRepository for PgExperimentRepository {
                  ) p ON true
                  ORDER BY p.created_at DESC, p.id DESC",
                 &[&page.limit, &page.offset],
+                page,
             )
-            .await?;
-        let mut items = Vec::with_capacity(rows.len());
-        let mut total = 0;
-        for row in &rows {
-            total = get(row, TABLE, "total")?;
-            if get::<Option<&str>>(row, TABLE, "id")?.is_none() {
-                continue;
-            }
-            items.push(ExperimentSummary {
-                id: get(row, TABLE, "id")?,
-                name: get(row, TABLE, "name")?,
-                hypothesis: get(row, TABLE, "hypothesis")?,
-                description: get(row, TABLE, "description")?,
-                created_at: timestamp(row, TABLE, "created_at")?,
-                updated_at: opt_timestamp(row, TABLE, "updated_at")?,
-                has_scorecard: get(row, TABLE, "has_scorecard")?,
-                has_analysis: get(row, TABLE, "has_analysis")?,
-                has_interview_guide: get(row, TABLE, "has_interview_guide")?,
-                interview_count: get(row, TABLE, "interview_count")?,
-            });
-        }
-        Ok(Page::new(items, total, page))
+            .await
     }
 
     async fn update(&self, id: &str, changes: &ExperimentChanges) -> Result<Experiment> {
-        let changes = &changes.checked()?;
-        let clear_or_set = changes.description.is_some();
-        let description = changes.description.clone().flatten();
-        let row = self
-            .db
-            .query_opt(
+        self.db
+            .fetch_updated(
                 "UPDATE experiments
                  SET name = coalesce($2, name), hypothesis = coalesce($3, hypothesis),
                      description = CASE WHEN $4 THEN $5 ELSE description END, updated_at = $6
@@ -140,40 +83,34 @@ impl ExperimentRepository for PgExperimentRepository {
                     &id,
                     &changes.name,
                     &changes.hypothesis,
-                    &clear_or_set,
-                    &description,
+                    &changes.description.is_some(),
+                    &changes.description.clone().flatten(),
                     &now(),
                 ],
+                format!("experiment {id}"),
             )
-            .await?;
-        updated_or_not_found(id, row)
+            .await
     }
 
     async fn update_scorecard(&self, id: &str, scorecard: &Value) -> Result<Experiment> {
-        let scorecard = &crate::model::portable::json(scorecard, "scorecard")?;
-        let row = self
-            .db
-            .query_opt(
+        self.db
+            .fetch_updated(
                 "UPDATE experiments SET scorecard_data = $2, updated_at = $3
                  WHERE id = $1 AND status = 'active'
                  RETURNING id, name, hypothesis, description, scorecard_data, status, created_at, updated_at",
                 &[&id, scorecard, &now()],
+                format!("experiment {id}"),
             )
-            .await?;
-        updated_or_not_found(id, row)
+            .await
     }
 
     async fn soft_delete(&self, id: &str) -> Result<()> {
-        let changed = self
-            .db
-            .execute(
+        self.db
+            .execute_found(
                 "UPDATE experiments SET status = 'deleted', updated_at = $2 WHERE id = $1 AND status = 'active'",
                 &[&id, &now()],
+                format!("experiment {id}"),
             )
-            .await?;
-        if changed == 0 {
-            return Err(Error::not_found(format!("experiment {id}")));
-        }
-        Ok(())
+            .await
     }
 }

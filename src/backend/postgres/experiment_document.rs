@@ -1,18 +1,15 @@
 //! [`ExperimentDocumentRepository`] over PostgreSQL.
 
 use async_trait::async_trait;
-use tokio_postgres::Row;
 
 use super::PgDb;
-use super::row::{enumerated, get, opt_json, timestamp};
+use crate::Result;
+use crate::backend::driver::Driver;
 use crate::model::{
     DocumentStatus, DocumentStatusUpdate, DocumentSummary, DocumentType, ExperimentDocument, NewExperimentDocument, id,
     now,
 };
 use crate::repo::ExperimentDocumentRepository;
-use crate::{Error, Result};
-
-const TABLE: &str = "experiment_documents";
 
 /// Experiment documents in PostgreSQL.
 pub(crate) struct PgExperimentDocumentRepository {
@@ -25,47 +22,17 @@ impl PgExperimentDocumentRepository {
     }
 }
 
-fn document(row: &Row) -> Result<ExperimentDocument> {
-    Ok(ExperimentDocument {
-        id: get(row, TABLE, "id")?,
-        experiment_id: get(row, TABLE, "experiment_id")?,
-        document_type: enumerated(row, TABLE, "document_type")?,
-        markdown_content: get(row, TABLE, "markdown_content")?,
-        metadata: opt_json(row, TABLE, "metadata")?,
-        generated_at: timestamp(row, TABLE, "generated_at")?,
-        model: get(row, TABLE, "model")?,
-        status: enumerated(row, TABLE, "status")?,
-        error_message: get(row, TABLE, "error_message")?,
-    })
-}
-
-fn summary(row: &Row) -> Result<DocumentSummary> {
-    Ok(DocumentSummary {
-        id: get(row, TABLE, "id")?,
-        experiment_id: get(row, TABLE, "experiment_id")?,
-        document_type: enumerated(row, TABLE, "document_type")?,
-        metadata: opt_json(row, TABLE, "metadata")?,
-        generated_at: timestamp(row, TABLE, "generated_at")?,
-        model: get(row, TABLE, "model")?,
-        status: enumerated(row, TABLE, "status")?,
-        error_message: get(row, TABLE, "error_message")?,
-    })
-}
-
 #[async_trait]
 impl ExperimentDocumentRepository for PgExperimentDocumentRepository {
     async fn get(&self, id: &str) -> Result<Option<ExperimentDocument>> {
         self.db
-            .query_opt(
+            .fetch_opt(
                 "SELECT id, experiment_id, document_type, markdown_content, metadata, generated_at, model,
                         status, error_message
                  FROM experiment_documents WHERE id = $1",
                 &[&id],
             )
-            .await?
-            .as_ref()
-            .map(document)
-            .transpose()
+            .await
     }
 
     async fn get_by_type(
@@ -74,49 +41,38 @@ impl ExperimentDocumentRepository for PgExperimentDocumentRepository {
         document_type: DocumentType,
     ) -> Result<Option<ExperimentDocument>> {
         self.db
-            .query_opt(
+            .fetch_opt(
                 "SELECT id, experiment_id, document_type, markdown_content, metadata, generated_at, model,
                         status, error_message
                  FROM experiment_documents WHERE experiment_id = $1 AND document_type = $2",
                 &[&experiment_id, &document_type.as_str()],
             )
-            .await?
-            .as_ref()
-            .map(document)
-            .transpose()
+            .await
     }
 
     async fn list_summaries(&self, experiment_id: &str) -> Result<Vec<DocumentSummary>> {
         self.db
-            .query(
+            .fetch_all(
                 "SELECT id, experiment_id, document_type, metadata, generated_at, model, status, error_message
                  FROM experiment_documents WHERE experiment_id = $1 ORDER BY document_type, id",
                 &[&experiment_id],
             )
-            .await?
-            .iter()
-            .map(summary)
-            .collect()
+            .await
     }
 
     async fn get_markdown(&self, experiment_id: &str, document_type: DocumentType) -> Result<Option<String>> {
         self.db
-            .query_opt(
-                "SELECT markdown_content FROM experiment_documents WHERE experiment_id = $1 AND document_type = $2",
+            .fetch_value(
+                "SELECT markdown_content AS value FROM experiment_documents
+                 WHERE experiment_id = $1 AND document_type = $2",
                 &[&experiment_id, &document_type.as_str()],
             )
-            .await?
-            .as_ref()
-            .map(|row| get(row, TABLE, "markdown_content"))
-            .transpose()
+            .await
     }
 
     async fn save(&self, new: &NewExperimentDocument) -> Result<ExperimentDocument> {
-        let new = new.checked()?;
-        let generated_at = new.generated_at.unwrap_or_else(now);
-        let row = self
-            .db
-            .query_one(
+        self.db
+            .fetch_written(
                 "INSERT INTO experiment_documents
                      (id, experiment_id, document_type, markdown_content, metadata, generated_at, model, status,
                       error_message)
@@ -133,14 +89,13 @@ impl ExperimentDocumentRepository for PgExperimentDocumentRepository {
                     &new.document_type.as_str(),
                     &new.markdown_content,
                     &new.metadata,
-                    &generated_at,
+                    &new.generated_at.unwrap_or_else(now),
                     &new.model,
                     &new.status.as_str(),
                     &new.error_message,
                 ],
             )
-            .await?;
-        document(&row)
+            .await
     }
 
     async fn create_pending(
@@ -149,10 +104,8 @@ impl ExperimentDocumentRepository for PgExperimentDocumentRepository {
         document_type: DocumentType,
         model: Option<&str>,
     ) -> Result<ExperimentDocument> {
-        crate::model::portable::opt_text(model, "model")?;
-        let row = self
-            .db
-            .query_one(
+        self.db
+            .fetch_written(
                 "INSERT INTO experiment_documents
                      (id, experiment_id, document_type, markdown_content, metadata, generated_at, model, status,
                       error_message)
@@ -170,8 +123,7 @@ impl ExperimentDocumentRepository for PgExperimentDocumentRepository {
                     &model,
                 ],
             )
-            .await?;
-        document(&row)
+            .await
     }
 
     async fn update_status(
@@ -180,9 +132,8 @@ impl ExperimentDocumentRepository for PgExperimentDocumentRepository {
         document_type: DocumentType,
         update: &DocumentStatusUpdate,
     ) -> Result<ExperimentDocument> {
-        let update = update.checked()?;
         self.db
-            .query_opt(
+            .fetch_updated(
                 "UPDATE experiment_documents
                  SET status = $3, error_message = $4, markdown_content = coalesce($5, markdown_content),
                      generated_at = CASE WHEN $5::text IS NULL THEN generated_at ELSE $6 END,
@@ -199,18 +150,15 @@ impl ExperimentDocumentRepository for PgExperimentDocumentRepository {
                     &now(),
                     &update.metadata,
                 ],
+                format!("{document_type} document of experiment {experiment_id}"),
             )
-            .await?
-            .as_ref()
-            .map(document)
-            .transpose()?
-            .ok_or_else(|| Error::not_found(format!("{document_type} document of experiment {experiment_id}")))
+            .await
     }
 
     async fn delete(&self, experiment_id: &str, document_type: DocumentType) -> Result<bool> {
         let deleted = self
             .db
-            .execute(
+            .execute_count(
                 "DELETE FROM experiment_documents WHERE experiment_id = $1 AND document_type = $2",
                 &[&experiment_id, &document_type.as_str()],
             )
@@ -221,25 +169,20 @@ impl ExperimentDocumentRepository for PgExperimentDocumentRepository {
     async fn existing_types(&self, experiment_id: &str) -> Result<Vec<DocumentType>> {
         // (experiment_id, document_type) is unique: the type alone orders the rows.
         self.db
-            .query(
-                "SELECT document_type FROM experiment_documents WHERE experiment_id = $1 ORDER BY document_type",
+            .fetch_values(
+                "SELECT document_type AS value FROM experiment_documents WHERE experiment_id = $1
+                 ORDER BY document_type",
                 &[&experiment_id],
             )
-            .await?
-            .iter()
-            .map(|row| enumerated(row, TABLE, "document_type"))
-            .collect()
+            .await
     }
 
     async fn status(&self, experiment_id: &str, document_type: DocumentType) -> Result<Option<DocumentStatus>> {
         self.db
-            .query_opt(
-                "SELECT status FROM experiment_documents WHERE experiment_id = $1 AND document_type = $2",
+            .fetch_value(
+                "SELECT status AS value FROM experiment_documents WHERE experiment_id = $1 AND document_type = $2",
                 &[&experiment_id, &document_type.as_str()],
             )
-            .await?
-            .as_ref()
-            .map(|row| enumerated(row, TABLE, "status"))
-            .transpose()
+            .await
     }
 }

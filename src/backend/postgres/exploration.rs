@@ -2,20 +2,16 @@
 
 use async_trait::async_trait;
 use serde_json::Value;
-use tokio_postgres::Row;
 
 use super::PgDb;
-use super::row::{enumerated, get, json, opt_json, opt_timestamp, timestamp};
-use crate::model::portable;
+use crate::Result;
+use crate::backend::driver::Driver;
+use crate::backend::from_row::status_count_row;
 use crate::model::{
     Exploration, ExplorationChanges, NewExploration, NewScenarioNode, NodeStatus, ScenarioNode, ScenarioNodeChanges,
-    node_status_counts, now, truncate,
+    node_status_counts, now,
 };
 use crate::repo::ExplorationRepository;
-use crate::{Error, Result};
-
-const EXPLORATIONS: &str = "explorations";
-const NODES: &str = "scenario_nodes";
 
 /// The columns of `explorations`, in the order of the model.
 macro_rules! exploration_columns {
@@ -51,61 +47,11 @@ impl PgExplorationRepository {
     }
 }
 
-fn exploration(row: &Row) -> Result<Exploration> {
-    Ok(Exploration {
-        id: get(row, EXPLORATIONS, "id")?,
-        experiment_id: get(row, EXPLORATIONS, "experiment_id")?,
-        baseline_analysis_id: get(row, EXPLORATIONS, "baseline_analysis_id")?,
-        goal: json(row, EXPLORATIONS, "goal")?,
-        config: json(row, EXPLORATIONS, "config")?,
-        status: enumerated(row, EXPLORATIONS, "status")?,
-        current_depth: get(row, EXPLORATIONS, "current_depth")?,
-        total_nodes: get(row, EXPLORATIONS, "total_nodes")?,
-        total_llm_calls: get(row, EXPLORATIONS, "total_llm_calls")?,
-        best_success_rate: get(row, EXPLORATIONS, "best_success_rate")?,
-        started_at: timestamp(row, EXPLORATIONS, "started_at")?,
-        completed_at: opt_timestamp(row, EXPLORATIONS, "completed_at")?,
-    })
-}
-
-fn node(row: &Row) -> Result<ScenarioNode> {
-    Ok(ScenarioNode {
-        id: get(row, NODES, "id")?,
-        exploration_id: get(row, NODES, "exploration_id")?,
-        parent_id: get(row, NODES, "parent_id")?,
-        depth: get(row, NODES, "depth")?,
-        action_applied: get(row, NODES, "action_applied")?,
-        action_category: get(row, NODES, "action_category")?,
-        rationale: get(row, NODES, "rationale")?,
-        short_action: get(row, NODES, "short_action")?,
-        scorecard_params: json(row, NODES, "scorecard_params")?,
-        simulation_results: opt_json(row, NODES, "simulation_results")?,
-        execution_time_seconds: get(row, NODES, "execution_time_seconds")?,
-        node_status: enumerated(row, NODES, "node_status")?,
-        created_at: timestamp(row, NODES, "created_at")?,
-    })
-}
-
-fn nodes(rows: &[Row]) -> Result<Vec<ScenarioNode>> {
-    rows.iter().map(node).collect()
-}
-
-fn opt_node(row: Option<Row>) -> Result<Option<ScenarioNode>> {
-    row.as_ref().map(node).transpose()
-}
-
-fn node_updated(id: &str, row: Option<Row>) -> Result<ScenarioNode> {
-    opt_node(row)?.ok_or_else(|| Error::not_found(format!("scenario node {id}")))
-}
-
 #[async_trait]
 impl ExplorationRepository for PgExplorationRepository {
     async fn create(&self, new: &NewExploration) -> Result<Exploration> {
-        let new = &new.checked()?;
-        let started_at = new.started_at.map(truncate).unwrap_or_else(now);
-        let row = self
-            .db
-            .query_one(
+        self.db
+            .fetch_written(
                 concat!(
                     "INSERT INTO explorations (id, experiment_id, baseline_analysis_id, goal, config, status,
                          current_depth, total_nodes, total_llm_calls, started_at)
@@ -119,32 +65,24 @@ impl ExplorationRepository for PgExplorationRepository {
                     &new.baseline_analysis_id,
                     &new.goal,
                     &new.config,
-                    &started_at,
+                    &new.started_at.unwrap_or_else(now),
                 ],
             )
-            .await?;
-        exploration(&row)
+            .await
     }
 
     async fn get(&self, id: &str) -> Result<Option<Exploration>> {
         self.db
-            .query_opt(
+            .fetch_opt(
                 concat!("SELECT ", exploration_columns!(), " FROM explorations WHERE id = $1"),
                 &[&id],
             )
-            .await?
-            .as_ref()
-            .map(exploration)
-            .transpose()
+            .await
     }
 
     async fn update(&self, id: &str, changes: &ExplorationChanges) -> Result<Exploration> {
-        changes.validate()?;
-        let status = changes.status.map(|s| s.as_str());
-        let completed_at = changes.completed_at.map(truncate);
-        let row = self
-            .db
-            .query_opt(
+        self.db
+            .fetch_updated(
                 concat!(
                     "UPDATE explorations
                      SET status = coalesce($2, status), current_depth = coalesce($3, current_depth),
@@ -157,25 +95,21 @@ impl ExplorationRepository for PgExplorationRepository {
                 ),
                 &[
                     &id,
-                    &status,
+                    &changes.status.map(|s| s.as_str()),
                     &changes.current_depth,
                     &changes.total_nodes,
                     &changes.total_llm_calls,
                     &changes.best_success_rate,
-                    &completed_at,
+                    &changes.completed_at,
                 ],
+                format!("exploration {id}"),
             )
-            .await?;
-        row.as_ref()
-            .map(exploration)
-            .transpose()?
-            .ok_or_else(|| Error::not_found(format!("exploration {id}")))
+            .await
     }
 
     async fn list_by_experiment(&self, experiment_id: &str) -> Result<Vec<Exploration>> {
-        let rows = self
-            .db
-            .query(
+        self.db
+            .fetch_all(
                 concat!(
                     "SELECT ",
                     exploration_columns!(),
@@ -183,16 +117,12 @@ impl ExplorationRepository for PgExplorationRepository {
                 ),
                 &[&experiment_id],
             )
-            .await?;
-        rows.iter().map(exploration).collect()
+            .await
     }
 
     async fn create_node(&self, new: &NewScenarioNode) -> Result<ScenarioNode> {
-        let new = &new.checked()?;
-        let created_at = new.created_at.map(truncate).unwrap_or_else(now);
-        let row = self
-            .db
-            .query_one(
+        self.db
+            .fetch_written(
                 concat!(
                     "INSERT INTO scenario_nodes (",
                     node_columns!(),
@@ -213,30 +143,24 @@ impl ExplorationRepository for PgExplorationRepository {
                     &new.simulation_results,
                     &new.execution_time_seconds,
                     &new.node_status.as_str(),
-                    &created_at,
+                    &new.created_at.unwrap_or_else(now),
                 ],
             )
-            .await?;
-        node(&row)
+            .await
     }
 
     async fn get_node(&self, id: &str) -> Result<Option<ScenarioNode>> {
-        let row = self
-            .db
-            .query_opt(
+        self.db
+            .fetch_opt(
                 concat!("SELECT ", node_columns!(), " FROM scenario_nodes WHERE id = $1"),
                 &[&id],
             )
-            .await?;
-        opt_node(row)
+            .await
     }
 
     async fn update_node(&self, id: &str, changes: &ScenarioNodeChanges) -> Result<ScenarioNode> {
-        let changes = &changes.checked()?;
-        let status = changes.node_status.map(|s| s.as_str());
-        let row = self
-            .db
-            .query_opt(
+        self.db
+            .fetch_updated(
                 concat!(
                     "UPDATE scenario_nodes
                      SET action_applied = coalesce($2, action_applied),
@@ -259,25 +183,24 @@ impl ExplorationRepository for PgExplorationRepository {
                     &changes.scorecard_params,
                     &changes.simulation_results,
                     &changes.execution_time_seconds,
-                    &status,
+                    &changes.node_status.map(|s| s.as_str()),
                 ],
+                format!("scenario node {id}"),
             )
-            .await?;
-        node_updated(id, row)
+            .await
     }
 
     async fn update_node_status(&self, id: &str, status: NodeStatus) -> Result<ScenarioNode> {
-        let row = self
-            .db
-            .query_opt(
+        self.db
+            .fetch_updated(
                 concat!(
                     "UPDATE scenario_nodes SET node_status = $2 WHERE id = $1 RETURNING ",
                     node_columns!()
                 ),
                 &[&id, &status.as_str()],
+                format!("scenario node {id}"),
             )
-            .await?;
-        node_updated(id, row)
+            .await
     }
 
     async fn update_node_results(
@@ -286,26 +209,22 @@ impl ExplorationRepository for PgExplorationRepository {
         results: &Value,
         execution_time_seconds: f64,
     ) -> Result<ScenarioNode> {
-        let execution_time_seconds = portable::finite(execution_time_seconds, "execution_time_seconds")?;
-        let results = &portable::json(results, "simulation results")?;
-        let row = self
-            .db
-            .query_opt(
+        self.db
+            .fetch_updated(
                 concat!(
                     "UPDATE scenario_nodes SET simulation_results = $2, execution_time_seconds = $3
                      WHERE id = $1 RETURNING ",
                     node_columns!()
                 ),
                 &[&id, results, &execution_time_seconds],
+                format!("scenario node {id}"),
             )
-            .await?;
-        node_updated(id, row)
+            .await
     }
 
     async fn nodes(&self, exploration_id: &str) -> Result<Vec<ScenarioNode>> {
-        let rows = self
-            .db
-            .query(
+        self.db
+            .fetch_all(
                 concat!(
                     "SELECT ",
                     node_columns!(),
@@ -314,14 +233,12 @@ impl ExplorationRepository for PgExplorationRepository {
                 ),
                 &[&exploration_id],
             )
-            .await?;
-        nodes(&rows)
+            .await
     }
 
     async fn frontier(&self, exploration_id: &str) -> Result<Vec<ScenarioNode>> {
-        let rows = self
-            .db
-            .query(
+        self.db
+            .fetch_all(
                 concat!(
                     "SELECT ",
                     node_columns!(),
@@ -332,14 +249,12 @@ impl ExplorationRepository for PgExplorationRepository {
                 ),
                 &[&exploration_id],
             )
-            .await?;
-        nodes(&rows)
+            .await
     }
 
     async fn root(&self, exploration_id: &str) -> Result<Option<ScenarioNode>> {
-        let row = self
-            .db
-            .query_opt(
+        self.db
+            .fetch_opt(
                 concat!(
                     "SELECT ",
                     node_columns!(),
@@ -349,14 +264,12 @@ impl ExplorationRepository for PgExplorationRepository {
                 ),
                 &[&exploration_id],
             )
-            .await?;
-        opt_node(row)
+            .await
     }
 
     async fn winner(&self, exploration_id: &str) -> Result<Option<ScenarioNode>> {
-        let row = self
-            .db
-            .query_opt(
+        self.db
+            .fetch_opt(
                 concat!(
                     "SELECT ",
                     node_columns!(),
@@ -366,15 +279,13 @@ impl ExplorationRepository for PgExplorationRepository {
                 ),
                 &[&exploration_id],
             )
-            .await?;
-        opt_node(row)
+            .await
     }
 
     async fn path(&self, node_id: &str) -> Result<Vec<ScenarioNode>> {
         // Walks parent_id upwards; the step bound stops a cycle in damaged data.
-        let rows = self
-            .db
-            .query(
+        self.db
+            .fetch_all(
                 concat!(
                     "WITH RECURSIVE chain (node_id, next_id, step) AS (
                          SELECT id, parent_id, 0 FROM scenario_nodes WHERE id = $1
@@ -390,14 +301,12 @@ impl ExplorationRepository for PgExplorationRepository {
                 ),
                 &[&node_id],
             )
-            .await?;
-        nodes(&rows)
+            .await
     }
 
     async fn children(&self, node_id: &str) -> Result<Vec<ScenarioNode>> {
-        let rows = self
-            .db
-            .query(
+        self.db
+            .fetch_all(
                 concat!(
                     "SELECT ",
                     node_columns!(),
@@ -405,36 +314,26 @@ impl ExplorationRepository for PgExplorationRepository {
                 ),
                 &[&node_id],
             )
-            .await?;
-        nodes(&rows)
+            .await
     }
 
     async fn count_by_status(&self, exploration_id: &str) -> Result<Vec<(NodeStatus, i64)>> {
-        let rows = self
+        let counted: Vec<_> = self
             .db
-            .query(
+            .fetch_mapped(
                 "SELECT node_status, count(*) AS n FROM scenario_nodes
                  WHERE exploration_id = $1 GROUP BY node_status",
                 &[&exploration_id],
+                status_count_row,
             )
             .await?;
-        let counted = rows
-            .iter()
-            .map(|row| {
-                Ok((
-                    enumerated::<NodeStatus>(row, NODES, "node_status")?,
-                    get(row, NODES, "n")?,
-                ))
-            })
-            .collect::<Result<Vec<_>>>()?;
         Ok(node_status_counts(&counted))
     }
 
     async fn best_node(&self, exploration_id: &str) -> Result<Option<ScenarioNode>> {
         // The CASE guard keeps the cast away from non-numbers (strings, booleans, null).
-        let row = self
-            .db
-            .query_opt(
+        self.db
+            .fetch_opt(
                 concat!(
                     "SELECT ",
                     node_columns!(),
@@ -451,7 +350,6 @@ impl ExplorationRepository for PgExplorationRepository {
                 ),
                 &[&exploration_id],
             )
-            .await?;
-        opt_node(row)
+            .await
     }
 }

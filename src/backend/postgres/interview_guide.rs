@@ -1,15 +1,12 @@
 //! [`InterviewGuideRepository`] over PostgreSQL.
 
 use async_trait::async_trait;
-use tokio_postgres::Row;
 
 use super::PgDb;
-use super::row::{get, opt_timestamp, timestamp};
+use crate::Result;
+use crate::backend::driver::Driver;
 use crate::model::{InterviewGuide, InterviewGuideFields, now};
 use crate::repo::InterviewGuideRepository;
-use crate::{Error, Result};
-
-const TABLE: &str = "interview_guide";
 
 /// Interview guides in PostgreSQL.
 pub(crate) struct PgInterviewGuideRepository {
@@ -22,24 +19,11 @@ impl PgInterviewGuideRepository {
     }
 }
 
-fn guide(row: &Row) -> Result<InterviewGuide> {
-    Ok(InterviewGuide {
-        experiment_id: get(row, TABLE, "experiment_id")?,
-        context_definition: get(row, TABLE, "context_definition")?,
-        questions: get(row, TABLE, "questions")?,
-        context_examples: get(row, TABLE, "context_examples")?,
-        created_at: timestamp(row, TABLE, "created_at")?,
-        updated_at: opt_timestamp(row, TABLE, "updated_at")?,
-    })
-}
-
 #[async_trait]
 impl InterviewGuideRepository for PgInterviewGuideRepository {
     async fn create(&self, experiment_id: &str, fields: &InterviewGuideFields) -> Result<InterviewGuide> {
-        let fields = &fields.checked()?;
-        let row = self
-            .db
-            .query_one(
+        self.db
+            .fetch_written(
                 "INSERT INTO interview_guide (experiment_id, context_definition, questions, context_examples, created_at)
                  VALUES ($1, $2, $3, $4, $5)
                  RETURNING experiment_id, context_definition, questions, context_examples, created_at, updated_at",
@@ -51,38 +35,33 @@ impl InterviewGuideRepository for PgInterviewGuideRepository {
                     &now(),
                 ],
             )
-            .await?;
-        guide(&row)
+            .await
     }
 
     async fn get(&self, experiment_id: &str) -> Result<Option<InterviewGuide>> {
         self.db
-            .query_opt(
+            .fetch_opt(
                 "SELECT experiment_id, context_definition, questions, context_examples, created_at, updated_at
                  FROM interview_guide WHERE experiment_id = $1",
                 &[&experiment_id],
             )
-            .await?
-            .as_ref()
-            .map(guide)
-            .transpose()
+            .await
     }
 
     async fn exists(&self, experiment_id: &str) -> Result<bool> {
-        let row = self
+        let found = self
             .db
-            .query_one(
-                "SELECT EXISTS (SELECT 1 FROM interview_guide WHERE experiment_id = $1) AS found",
+            .fetch_value(
+                "SELECT EXISTS (SELECT 1 FROM interview_guide WHERE experiment_id = $1) AS value",
                 &[&experiment_id],
             )
             .await?;
-        get(&row, TABLE, "found")
+        Ok(found.unwrap_or(false))
     }
 
     async fn update(&self, experiment_id: &str, fields: &InterviewGuideFields) -> Result<InterviewGuide> {
-        let fields = &fields.checked()?;
         self.db
-            .query_opt(
+            .fetch_updated(
                 "UPDATE interview_guide
                  SET context_definition = coalesce($2, context_definition), questions = coalesce($3, questions),
                      context_examples = coalesce($4, context_examples), updated_at = $5
@@ -95,18 +74,15 @@ impl InterviewGuideRepository for PgInterviewGuideRepository {
                     &fields.context_examples,
                     &now(),
                 ],
+                format!("interview guide of experiment {experiment_id}"),
             )
-            .await?
-            .as_ref()
-            .map(guide)
-            .transpose()?
-            .ok_or_else(|| Error::not_found(format!("interview guide of experiment {experiment_id}")))
+            .await
     }
 
     async fn delete(&self, experiment_id: &str) -> Result<bool> {
         let deleted = self
             .db
-            .execute(
+            .execute_count(
                 "DELETE FROM interview_guide WHERE experiment_id = $1",
                 &[&experiment_id],
             )

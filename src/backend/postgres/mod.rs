@@ -5,6 +5,7 @@ mod analysis;
 mod analysis_cache;
 mod chart_insight;
 pub(crate) mod doctor;
+mod driver;
 mod error;
 mod experiment;
 mod experiment_document;
@@ -199,7 +200,7 @@ impl PgDb {
             None => Ok(PgClient::Pooled(Box::new(self.pool.get().await?))),
             Some(tx) => {
                 if tx.poisoned.load(Ordering::Acquire) {
-                    return Err(crate::store::aborted_unit_of_work());
+                    return Err(super::unit_of_work::aborted());
                 }
                 let guard = tx.client.clone().lock_owned().await;
                 if guard.is_none() {
@@ -280,7 +281,7 @@ impl PgDb {
     /// Starts a unit of work: takes a pooled connection and opens a transaction.
     pub(crate) async fn begin(&self) -> Result<PgDb> {
         if self.tx.is_some() {
-            return Err(crate::store::nested_unit_of_work());
+            return Err(super::unit_of_work::nested());
         }
         let object = self.pool.get().await?;
         object.batch_execute("BEGIN").await?;
@@ -306,7 +307,7 @@ impl PgDb {
         let aborted = tx.poisoned.load(Ordering::Acquire);
         let statement = if commit && !aborted { "COMMIT" } else { "ROLLBACK" };
         match object.batch_execute(statement).await {
-            Ok(()) if commit && aborted => Err(crate::store::aborted_unit_of_work()),
+            Ok(()) if commit && aborted => Err(super::unit_of_work::aborted()),
             Ok(()) => Ok(()),
             Err(err) => {
                 drop(Object::take(object));

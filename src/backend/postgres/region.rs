@@ -2,15 +2,13 @@
 
 use async_trait::async_trait;
 use serde_json::Value;
-use tokio_postgres::Row;
 
 use super::PgDb;
-use super::row::{get, json};
 use crate::Result;
+use crate::backend::driver::{Access, Driver};
+use crate::backend::row::FromRow;
 use crate::model::{NewRegionAnalysis, RegionAnalysis};
 use crate::repo::RegionRepository;
-
-const TABLE: &str = "region_analyses";
 
 /// Region analyses in PostgreSQL.
 pub(crate) struct PgRegionRepository {
@@ -23,28 +21,11 @@ impl PgRegionRepository {
     }
 }
 
-fn region(row: &Row) -> Result<RegionAnalysis> {
-    Ok(RegionAnalysis {
-        id: get(row, TABLE, "id")?,
-        simulation_id: get(row, TABLE, "simulation_id")?,
-        rules: json(row, TABLE, "rules")?,
-        rule_text: get(row, TABLE, "rule_text")?,
-        synth_count: get(row, TABLE, "synth_count")?,
-        synth_percentage: get(row, TABLE, "synth_percentage")?,
-        did_not_try_rate: get(row, TABLE, "did_not_try_rate")?,
-        failed_rate: get(row, TABLE, "failed_rate")?,
-        success_rate: get(row, TABLE, "success_rate")?,
-        failure_delta: get(row, TABLE, "failure_delta")?,
-    })
-}
-
 #[async_trait]
 impl RegionRepository for PgRegionRepository {
     async fn save(&self, new: &NewRegionAnalysis) -> Result<RegionAnalysis> {
-        let new = new.checked()?;
-        let row = self
-            .db
-            .query_one(
+        self.db
+            .fetch_written(
                 "INSERT INTO region_analyses (id, simulation_id, rules, rule_text, synth_count, synth_percentage,
                                               did_not_try_rate, failed_rate, success_rate, failure_delta)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -63,12 +44,11 @@ impl RegionRepository for PgRegionRepository {
                     &new.failure_delta,
                 ],
             )
-            .await?;
-        region(&row)
+            .await
     }
 
     async fn save_many(&self, new: &[NewRegionAnalysis]) -> Result<Vec<RegionAnalysis>> {
-        let batch = new.iter().map(NewRegionAnalysis::checked).collect::<Result<Vec<_>>>()?;
+        let batch = new;
         if batch.is_empty() {
             return Ok(Vec::new());
         }
@@ -86,7 +66,8 @@ impl RegionRepository for PgRegionRepository {
         // One statement is atomic: a failing row rolls back the whole batch. The rows come
         // back in input order (ordinality), not in whatever order RETURNING produces.
         self.db
-            .query(
+            .fetch_rows(
+                Access::Write,
                 "WITH input AS (
                      SELECT i.id, i.simulation_id, i.rules, i.rule_text, i.synth_count, i.synth_percentage,
                             i.did_not_try_rate, i.failed_rate, i.success_rate, i.failure_delta, i.n
@@ -106,7 +87,8 @@ impl RegionRepository for PgRegionRepository {
                  SELECT r.id, r.simulation_id, r.rules, r.rule_text, r.synth_count, r.synth_percentage,
                         r.did_not_try_rate, r.failed_rate, r.success_rate, r.failure_delta
                  FROM inserted r JOIN input ON input.id COLLATE \"C\" = r.id
-                 ORDER BY input.n",
+                 ORDER BY input.n"
+                    .into(),
                 &[
                     &ids,
                     &simulation_ids,
@@ -119,45 +101,37 @@ impl RegionRepository for PgRegionRepository {
                     &success_rates,
                     &failure_deltas,
                 ],
+                RegionAnalysis::from_row,
             )
-            .await?
-            .iter()
-            .map(region)
-            .collect()
+            .await
     }
 
     async fn get(&self, id: &str) -> Result<Option<RegionAnalysis>> {
         self.db
-            .query_opt(
+            .fetch_opt(
                 "SELECT id, simulation_id, rules, rule_text, synth_count, synth_percentage,
                         did_not_try_rate, failed_rate, success_rate, failure_delta
                  FROM region_analyses WHERE id = $1",
                 &[&id],
             )
-            .await?
-            .as_ref()
-            .map(region)
-            .transpose()
+            .await
     }
 
     async fn list_by_simulation(&self, simulation_id: &str) -> Result<Vec<RegionAnalysis>> {
         self.db
-            .query(
+            .fetch_all(
                 "SELECT id, simulation_id, rules, rule_text, synth_count, synth_percentage,
                         did_not_try_rate, failed_rate, success_rate, failure_delta
                  FROM region_analyses WHERE simulation_id = $1
                  ORDER BY failure_delta DESC, id ASC",
                 &[&simulation_id],
             )
-            .await?
-            .iter()
-            .map(region)
-            .collect()
+            .await
     }
 
     async fn delete_by_simulation(&self, simulation_id: &str) -> Result<u64> {
         self.db
-            .execute(
+            .execute_count(
                 "DELETE FROM region_analyses WHERE simulation_id = $1",
                 &[&simulation_id],
             )

@@ -3,19 +3,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
-use tokio_postgres::Row;
 
 use super::PgDb;
-use super::row::{enumerated, get, opt_json, opt_timestamp, timestamp};
+use crate::Result;
+use crate::backend::driver::Driver;
+use crate::backend::from_row::{additional_context_row, exec_id_row, total_turns_row};
 use crate::model::{
     ExecutionChanges, ExecutionDetail, ExecutionFilter, NewResearchExecution, NewTranscript, Page, PageRequest,
-    ResearchExecution, Transcript, now, truncate,
+    ResearchExecution, Transcript, now,
 };
 use crate::repo::ResearchRepository;
-use crate::{Error, Result};
-
-const EXECUTIONS: &str = "research_executions";
-const TRANSCRIPTS: &str = "transcripts";
 
 /// Interview batches and transcripts in PostgreSQL.
 pub(crate) struct PgResearchRepository {
@@ -28,57 +25,11 @@ impl PgResearchRepository {
     }
 }
 
-fn execution(row: &Row) -> Result<ResearchExecution> {
-    Ok(ResearchExecution {
-        exec_id: get(row, EXECUTIONS, "exec_id")?,
-        experiment_id: get(row, EXECUTIONS, "experiment_id")?,
-        topic_name: get(row, EXECUTIONS, "topic_name")?,
-        status: enumerated(row, EXECUTIONS, "status")?,
-        synth_count: get(row, EXECUTIONS, "synth_count")?,
-        successful_count: get(row, EXECUTIONS, "successful_count")?,
-        failed_count: get(row, EXECUTIONS, "failed_count")?,
-        model: get(row, EXECUTIONS, "model")?,
-        max_turns: get(row, EXECUTIONS, "max_turns")?,
-        started_at: timestamp(row, EXECUTIONS, "started_at")?,
-        completed_at: opt_timestamp(row, EXECUTIONS, "completed_at")?,
-        additional_context: get(row, EXECUTIONS, "additional_context")?,
-    })
-}
-
-fn transcript(row: &Row) -> Result<Transcript> {
-    Ok(Transcript {
-        id: get(row, TRANSCRIPTS, "id")?,
-        exec_id: get(row, TRANSCRIPTS, "exec_id")?,
-        synth_id: get(row, TRANSCRIPTS, "synth_id")?,
-        synth_name: get(row, TRANSCRIPTS, "synth_name")?,
-        status: get(row, TRANSCRIPTS, "status")?,
-        turn_count: get(row, TRANSCRIPTS, "turn_count")?,
-        timestamp: timestamp(row, TRANSCRIPTS, "timestamp")?,
-        messages: opt_json(row, TRANSCRIPTS, "messages")?,
-    })
-}
-
-fn executions(rows: &[Row]) -> Result<Vec<ResearchExecution>> {
-    rows.iter().map(execution).collect()
-}
-
-fn transcripts(rows: &[Row]) -> Result<Vec<Transcript>> {
-    rows.iter().map(transcript).collect()
-}
-
-fn id_set(rows: &[Row]) -> Result<BTreeSet<String>> {
-    rows.iter().map(|row| get(row, EXECUTIONS, "exec_id")).collect()
-}
-
 #[async_trait]
 impl ResearchRepository for PgResearchRepository {
     async fn list_executions(&self, filter: &ExecutionFilter, page: PageRequest) -> Result<Page<ResearchExecution>> {
-        page.validate()?;
-        let status = filter.status.map(|s| s.as_str());
-        // One statement, so the total and the page come from the same snapshot.
-        let rows = self
-            .db
-            .query(
+        self.db
+            .fetch_page(
                 "WITH total AS (
                      SELECT count(*) AS n FROM research_executions
                      WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR experiment_id = $2)
@@ -92,39 +43,31 @@ impl ResearchRepository for PgResearchRepository {
                      LIMIT $3 OFFSET $4
                  ) p ON true
                  ORDER BY p.started_at DESC, p.exec_id DESC",
-                &[&status, &filter.experiment_id, &page.limit, &page.offset],
+                &[
+                    &filter.status.map(|s| s.as_str()),
+                    &filter.experiment_id,
+                    &page.limit,
+                    &page.offset,
+                ],
+                page,
             )
-            .await?;
-        let mut items = Vec::with_capacity(rows.len());
-        let mut total = 0;
-        for row in &rows {
-            total = get(row, EXECUTIONS, "total")?;
-            if get::<Option<&str>>(row, EXECUTIONS, "exec_id")?.is_none() {
-                continue;
-            }
-            items.push(execution(row)?);
-        }
-        Ok(Page::new(items, total, page))
+            .await
     }
 
     async fn get_execution(&self, exec_id: &str) -> Result<Option<ResearchExecution>> {
         self.db
-            .query_opt(
+            .fetch_opt(
                 "SELECT exec_id, experiment_id, topic_name, status, synth_count, successful_count, failed_count,
                         model, max_turns, started_at, completed_at, additional_context
                  FROM research_executions WHERE exec_id = $1",
                 &[&exec_id],
             )
-            .await?
-            .as_ref()
-            .map(execution)
-            .transpose()
+            .await
     }
 
     async fn get_execution_detail(&self, exec_id: &str) -> Result<Option<ExecutionDetail>> {
-        let row = self
-            .db
-            .query_opt(
+        self.db
+            .fetch_opt(
                 "SELECT e.exec_id, e.experiment_id, e.topic_name, e.status, e.synth_count, e.successful_count,
                         e.failed_count, e.model, e.max_turns, e.started_at, e.completed_at, e.additional_context,
                         (SELECT count(*) FROM transcripts t WHERE t.exec_id = e.exec_id) AS transcript_count,
@@ -139,25 +82,12 @@ impl ResearchRepository for PgResearchRepository {
                  FROM research_executions e WHERE e.exec_id = $1",
                 &[&exec_id],
             )
-            .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        Ok(Some(ExecutionDetail {
-            execution: execution(&row)?,
-            transcript_count: get(&row, EXECUTIONS, "transcript_count")?,
-            total_turns: get(&row, EXECUTIONS, "total_turns")?,
-            has_summary: get(&row, EXECUTIONS, "has_summary")?,
-            has_prfaq: get(&row, EXECUTIONS, "has_prfaq")?,
-        }))
+            .await
     }
 
     async fn create_execution(&self, new: &NewResearchExecution) -> Result<ResearchExecution> {
-        let new = &new.checked()?;
-        let started_at = new.started_at.map(truncate).unwrap_or_else(now);
-        let row = self
-            .db
-            .query_one(
+        self.db
+            .fetch_written(
                 "INSERT INTO research_executions (exec_id, experiment_id, topic_name, status, synth_count,
                      successful_count, failed_count, model, max_turns, started_at, additional_context)
                  VALUES ($1, $2, $3, $4, $5, 0, 0, $6, $7, $8, $9)
@@ -171,20 +101,16 @@ impl ResearchRepository for PgResearchRepository {
                     &new.synth_count,
                     &new.model,
                     &new.max_turns,
-                    &started_at,
+                    &new.started_at.unwrap_or_else(now),
                     &new.additional_context,
                 ],
             )
-            .await?;
-        execution(&row)
+            .await
     }
 
     async fn update_execution(&self, exec_id: &str, changes: &ExecutionChanges) -> Result<ResearchExecution> {
-        let status = changes.status.map(|s| s.as_str());
-        let completed_at = changes.completed_at.map(truncate);
-        let row = self
-            .db
-            .query_opt(
+        self.db
+            .fetch_updated(
                 "UPDATE research_executions
                  SET status = coalesce($2, status), successful_count = coalesce($3, successful_count),
                      failed_count = coalesce($4, failed_count), completed_at = coalesce($5, completed_at)
@@ -193,36 +119,31 @@ impl ResearchRepository for PgResearchRepository {
                            failed_count, model, max_turns, started_at, completed_at, additional_context",
                 &[
                     &exec_id,
-                    &status,
+                    &changes.status.map(|s| s.as_str()),
                     &changes.successful_count,
                     &changes.failed_count,
-                    &completed_at,
+                    &changes.completed_at,
                 ],
+                format!("research execution {exec_id}"),
             )
-            .await?;
-        row.as_ref()
-            .map(execution)
-            .transpose()?
-            .ok_or_else(|| Error::not_found(format!("research execution {exec_id}")))
+            .await
     }
 
     async fn executions_by_experiment(&self, experiment_id: &str) -> Result<Vec<ResearchExecution>> {
-        let rows = self
-            .db
-            .query(
+        self.db
+            .fetch_all(
                 "SELECT exec_id, experiment_id, topic_name, status, synth_count, successful_count, failed_count,
                         model, max_turns, started_at, completed_at, additional_context
                  FROM research_executions WHERE experiment_id = $1
                  ORDER BY started_at DESC, exec_id DESC",
                 &[&experiment_id],
             )
-            .await?;
-        executions(&rows)
+            .await
     }
 
     async fn auto_interview(&self, experiment_id: &str) -> Result<Option<ResearchExecution>> {
         self.db
-            .query_opt(
+            .fetch_opt(
                 "SELECT exec_id, experiment_id, topic_name, status, synth_count, successful_count, failed_count,
                         model, max_turns, started_at, completed_at, additional_context
                  FROM research_executions WHERE experiment_id = $1
@@ -230,57 +151,43 @@ impl ResearchRepository for PgResearchRepository {
                  LIMIT 1",
                 &[&experiment_id],
             )
-            .await?
-            .as_ref()
-            .map(execution)
-            .transpose()
+            .await
     }
 
     async fn list_transcripts(&self, exec_id: &str) -> Result<Vec<Transcript>> {
-        let rows = self
-            .db
-            .query(
+        self.db
+            .fetch_all(
                 "SELECT id, exec_id, synth_id, synth_name, status, turn_count, \"timestamp\", messages
                  FROM transcripts WHERE exec_id = $1
                  ORDER BY synth_name ASC, id ASC",
                 &[&exec_id],
             )
-            .await?;
-        transcripts(&rows)
+            .await
     }
 
     async fn get_transcript(&self, exec_id: &str, synth_id: &str) -> Result<Option<Transcript>> {
         self.db
-            .query_opt(
+            .fetch_opt(
                 "SELECT id, exec_id, synth_id, synth_name, status, turn_count, \"timestamp\", messages
                  FROM transcripts WHERE exec_id = $1 AND synth_id = $2",
                 &[&exec_id, &synth_id],
             )
-            .await?
-            .as_ref()
-            .map(transcript)
-            .transpose()
+            .await
     }
 
     async fn get_transcript_by_id(&self, id: &str) -> Result<Option<Transcript>> {
         self.db
-            .query_opt(
+            .fetch_opt(
                 "SELECT id, exec_id, synth_id, synth_name, status, turn_count, \"timestamp\", messages
                  FROM transcripts WHERE id = $1",
                 &[&id],
             )
-            .await?
-            .as_ref()
-            .map(transcript)
-            .transpose()
+            .await
     }
 
     async fn upsert_transcript(&self, new: &NewTranscript) -> Result<Transcript> {
-        let new = &new.checked()?;
-        let written_at = new.timestamp.map(truncate).unwrap_or_else(now);
-        let row = self
-            .db
-            .query_one(
+        self.db
+            .fetch_written(
                 "INSERT INTO transcripts (id, exec_id, synth_id, synth_name, status, turn_count, \"timestamp\", messages)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                  ON CONFLICT (exec_id, synth_id) DO UPDATE SET
@@ -295,85 +202,70 @@ impl ResearchRepository for PgResearchRepository {
                     &new.synth_name,
                     &new.status,
                     &new.turn_count,
-                    &written_at,
+                    &new.timestamp.unwrap_or_else(now),
                     &new.messages,
                 ],
             )
-            .await?;
-        transcript(&row)
+            .await
     }
 
     async fn with_summary(&self, exec_ids: &[String]) -> Result<BTreeSet<String>> {
-        let rows = self
-            .db
-            .query(
+        self.db
+            .fetch_mapped(
                 "SELECT e.exec_id FROM research_executions e
                  WHERE e.exec_id = ANY($1)
                    AND EXISTS (SELECT 1 FROM experiment_documents d
                                WHERE d.experiment_id = e.experiment_id AND d.document_type = 'summary')",
                 &[&exec_ids],
+                exec_id_row,
             )
-            .await?;
-        id_set(&rows)
+            .await
     }
 
     async fn with_prfaq(&self, exec_ids: &[String]) -> Result<BTreeSet<String>> {
-        let rows = self
-            .db
-            .query(
+        self.db
+            .fetch_mapped(
                 "SELECT e.exec_id FROM research_executions e
                  WHERE e.exec_id = ANY($1)
                    AND EXISTS (SELECT 1 FROM experiment_documents d
                                WHERE d.experiment_id = e.experiment_id AND d.document_type = 'prfaq')",
                 &[&exec_ids],
+                exec_id_row,
             )
-            .await?;
-        id_set(&rows)
+            .await
     }
 
     async fn with_additional_context(&self, exec_ids: &[String]) -> Result<BTreeSet<String>> {
-        let rows = self
-            .db
-            .query(
+        self.db
+            .fetch_mapped(
                 "SELECT exec_id FROM research_executions
                  WHERE exec_id = ANY($1) AND additional_context IS NOT NULL AND additional_context <> ''",
                 &[&exec_ids],
+                exec_id_row,
             )
-            .await?;
-        id_set(&rows)
+            .await
     }
 
     async fn additional_contexts(&self, exec_ids: &[String]) -> Result<BTreeMap<String, Option<String>>> {
-        let rows = self
-            .db
-            .query(
+        self.db
+            .fetch_mapped(
                 "SELECT exec_id, additional_context FROM research_executions WHERE exec_id = ANY($1)",
                 &[&exec_ids],
+                additional_context_row,
             )
-            .await?;
-        rows.iter()
-            .map(|row| {
-                Ok((
-                    get(row, EXECUTIONS, "exec_id")?,
-                    get(row, EXECUTIONS, "additional_context")?,
-                ))
-            })
-            .collect()
+            .await
     }
 
     async fn total_turns(&self, exec_ids: &[String]) -> Result<BTreeMap<String, i64>> {
-        let rows = self
-            .db
-            .query(
+        self.db
+            .fetch_mapped(
                 "SELECT e.exec_id, coalesce(sum(t.turn_count), 0)::bigint AS total_turns
                  FROM research_executions e LEFT JOIN transcripts t ON t.exec_id = e.exec_id
                  WHERE e.exec_id = ANY($1)
                  GROUP BY e.exec_id",
                 &[&exec_ids],
+                total_turns_row,
             )
-            .await?;
-        rows.iter()
-            .map(|row| Ok((get(row, EXECUTIONS, "exec_id")?, get(row, TRANSCRIPTS, "total_turns")?)))
-            .collect()
+            .await
     }
 }

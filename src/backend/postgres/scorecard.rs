@@ -2,15 +2,12 @@
 
 use async_trait::async_trait;
 use serde_json::Value;
-use tokio_postgres::Row;
 
-use super::row::{get, json, opt_timestamp, timestamp};
-use super::{Param, PgDb};
-use crate::model::{FeatureScorecard, NewScorecard, Page, PageRequest, now, truncate};
+use super::PgDb;
+use crate::Result;
+use crate::backend::driver::Driver;
+use crate::model::{FeatureScorecard, NewScorecard, Page, PageRequest, now};
 use crate::repo::ScorecardRepository;
-use crate::{Error, Result};
-
-const TABLE: &str = "feature_scorecards";
 
 /// Legacy scorecards in PostgreSQL.
 pub(crate) struct PgScorecardRepository {
@@ -21,115 +18,84 @@ impl PgScorecardRepository {
     pub(crate) fn new(db: PgDb) -> Self {
         PgScorecardRepository { db }
     }
-
-    /// Runs a `total LEFT JOIN page` statement and collects the page.
-    async fn page_of(&self, sql: &str, params: &[Param<'_>], page: PageRequest) -> Result<Page<FeatureScorecard>> {
-        let rows = self.db.query(sql, params).await?;
-        let mut items = Vec::with_capacity(rows.len());
-        let mut total = 0;
-        for row in &rows {
-            total = get(row, TABLE, "total")?;
-            if get::<Option<&str>>(row, TABLE, "id")?.is_some() {
-                items.push(scorecard(row)?);
-            }
-        }
-        Ok(Page::new(items, total, page))
-    }
-}
-
-fn scorecard(row: &Row) -> Result<FeatureScorecard> {
-    Ok(FeatureScorecard {
-        id: get(row, TABLE, "id")?,
-        experiment_id: get(row, TABLE, "experiment_id")?,
-        data: json(row, TABLE, "data")?,
-        created_at: timestamp(row, TABLE, "created_at")?,
-        updated_at: opt_timestamp(row, TABLE, "updated_at")?,
-    })
 }
 
 #[async_trait]
 impl ScorecardRepository for PgScorecardRepository {
     async fn create(&self, new: &NewScorecard) -> Result<FeatureScorecard> {
-        let new = &new.checked()?;
-        let created_at = new.created_at.map(truncate).unwrap_or_else(now);
-        let row = self
-            .db
-            .query_one(
+        self.db
+            .fetch_written(
                 "INSERT INTO feature_scorecards (id, experiment_id, data, created_at)
                  VALUES ($1, $2, $3, $4)
                  RETURNING id, experiment_id, data, created_at, updated_at",
-                &[&new.id, &new.experiment_id, &new.data, &created_at],
+                &[
+                    &new.id,
+                    &new.experiment_id,
+                    &new.data,
+                    &new.created_at.unwrap_or_else(now),
+                ],
             )
-            .await?;
-        scorecard(&row)
+            .await
     }
 
     async fn get(&self, id: &str) -> Result<Option<FeatureScorecard>> {
         self.db
-            .query_opt(
+            .fetch_opt(
                 "SELECT id, experiment_id, data, created_at, updated_at FROM feature_scorecards WHERE id = $1",
                 &[&id],
             )
-            .await?
-            .as_ref()
-            .map(scorecard)
-            .transpose()
+            .await
     }
 
     async fn list(&self, page: PageRequest) -> Result<Page<FeatureScorecard>> {
-        page.validate()?;
-        // One statement, so the total and the page come from the same snapshot.
-        self.page_of(
-            "WITH total AS (SELECT count(*) AS n FROM feature_scorecards)
-             SELECT total.n AS total, p.* FROM total LEFT JOIN (
-                 SELECT id, experiment_id, data, created_at, updated_at
-                 FROM feature_scorecards
-                 ORDER BY created_at DESC, id DESC
-                 LIMIT $1 OFFSET $2
-             ) p ON true
-             ORDER BY p.created_at DESC, p.id DESC",
-            &[&page.limit, &page.offset],
-            page,
-        )
-        .await
+        self.db
+            .fetch_page(
+                "WITH total AS (SELECT count(*) AS n FROM feature_scorecards)
+                 SELECT total.n AS total, p.* FROM total LEFT JOIN (
+                     SELECT id, experiment_id, data, created_at, updated_at
+                     FROM feature_scorecards
+                     ORDER BY created_at DESC, id DESC
+                     LIMIT $1 OFFSET $2
+                 ) p ON true
+                 ORDER BY p.created_at DESC, p.id DESC",
+                &[&page.limit, &page.offset],
+                page,
+            )
+            .await
     }
 
     async fn list_by_experiment(&self, experiment_id: &str, page: PageRequest) -> Result<Page<FeatureScorecard>> {
-        page.validate()?;
-        self.page_of(
-            "WITH total AS (SELECT count(*) AS n FROM feature_scorecards WHERE experiment_id = $1)
-             SELECT total.n AS total, p.* FROM total LEFT JOIN (
-                 SELECT id, experiment_id, data, created_at, updated_at
-                 FROM feature_scorecards WHERE experiment_id = $1
-                 ORDER BY created_at DESC, id DESC
-                 LIMIT $2 OFFSET $3
-             ) p ON true
-             ORDER BY p.created_at DESC, p.id DESC",
-            &[&experiment_id, &page.limit, &page.offset],
-            page,
-        )
-        .await
+        self.db
+            .fetch_page(
+                "WITH total AS (SELECT count(*) AS n FROM feature_scorecards WHERE experiment_id = $1)
+                 SELECT total.n AS total, p.* FROM total LEFT JOIN (
+                     SELECT id, experiment_id, data, created_at, updated_at
+                     FROM feature_scorecards WHERE experiment_id = $1
+                     ORDER BY created_at DESC, id DESC
+                     LIMIT $2 OFFSET $3
+                 ) p ON true
+                 ORDER BY p.created_at DESC, p.id DESC",
+                &[&experiment_id, &page.limit, &page.offset],
+                page,
+            )
+            .await
     }
 
     async fn update_data(&self, id: &str, data: &Value) -> Result<FeatureScorecard> {
-        let data = &crate::model::portable::json(data, "scorecard data")?;
         self.db
-            .query_opt(
+            .fetch_updated(
                 "UPDATE feature_scorecards SET data = $2, updated_at = $3 WHERE id = $1
                  RETURNING id, experiment_id, data, created_at, updated_at",
                 &[&id, data, &now()],
+                format!("scorecard {id}"),
             )
-            .await?
-            .as_ref()
-            .map(scorecard)
-            .transpose()?
-            .ok_or_else(|| Error::not_found(format!("scorecard {id}")))
+            .await
     }
 
     async fn delete(&self, id: &str) -> Result<bool> {
         let deleted = self
             .db
-            .execute("DELETE FROM feature_scorecards WHERE id = $1", &[&id])
+            .execute_count("DELETE FROM feature_scorecards WHERE id = $1", &[&id])
             .await?;
         Ok(deleted > 0)
     }

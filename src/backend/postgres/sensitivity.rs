@@ -1,15 +1,12 @@
 //! [`SensitivityRepository`] over PostgreSQL.
 
 use async_trait::async_trait;
-use tokio_postgres::Row;
 
 use super::PgDb;
-use super::row::{get, json, timestamp};
 use crate::Result;
+use crate::backend::driver::Driver;
 use crate::model::{NewSensitivityResult, SensitivityResult, now};
 use crate::repo::SensitivityRepository;
-
-const TABLE: &str = "sensitivity_results";
 
 /// Sensitivity results in PostgreSQL.
 pub(crate) struct PgSensitivityRepository {
@@ -22,27 +19,11 @@ impl PgSensitivityRepository {
     }
 }
 
-fn sensitivity(row: &Row) -> Result<SensitivityResult> {
-    Ok(SensitivityResult {
-        id: get(row, TABLE, "id")?,
-        simulation_id: get(row, TABLE, "simulation_id")?,
-        analyzed_at: timestamp(row, TABLE, "analyzed_at")?,
-        deltas_used: json(row, TABLE, "deltas_used")?,
-        baseline_success: get(row, TABLE, "baseline_success")?,
-        most_sensitive_dimension: get(row, TABLE, "most_sensitive_dimension")?,
-        dimensions: json(row, TABLE, "dimensions")?,
-        created_at: timestamp(row, TABLE, "created_at")?,
-    })
-}
-
 #[async_trait]
 impl SensitivityRepository for PgSensitivityRepository {
     async fn save(&self, new: &NewSensitivityResult) -> Result<SensitivityResult> {
-        let new = new.checked()?;
-        let created_at = new.created_at.unwrap_or_else(now);
-        let row = self
-            .db
-            .query_one(
+        self.db
+            .fetch_written(
                 "INSERT INTO sensitivity_results (id, simulation_id, analyzed_at, deltas_used, baseline_success,
                                                   most_sensitive_dimension, dimensions, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -56,45 +37,38 @@ impl SensitivityRepository for PgSensitivityRepository {
                     &new.baseline_success,
                     &new.most_sensitive_dimension,
                     &new.dimensions,
-                    &created_at,
+                    &new.created_at.unwrap_or_else(now),
                 ],
             )
-            .await?;
-        sensitivity(&row)
+            .await
     }
 
     async fn get(&self, id: &str) -> Result<Option<SensitivityResult>> {
         self.db
-            .query_opt(
+            .fetch_opt(
                 "SELECT id, simulation_id, analyzed_at, deltas_used, baseline_success,
                         most_sensitive_dimension, dimensions, created_at
                  FROM sensitivity_results WHERE id = $1",
                 &[&id],
             )
-            .await?
-            .as_ref()
-            .map(sensitivity)
-            .transpose()
+            .await
     }
 
     async fn list_by_simulation(&self, simulation_id: &str) -> Result<Vec<SensitivityResult>> {
         self.db
-            .query(
+            .fetch_all(
                 "SELECT id, simulation_id, analyzed_at, deltas_used, baseline_success,
                         most_sensitive_dimension, dimensions, created_at
                  FROM sensitivity_results WHERE simulation_id = $1
                  ORDER BY analyzed_at DESC, id DESC",
                 &[&simulation_id],
             )
-            .await?
-            .iter()
-            .map(sensitivity)
-            .collect()
+            .await
     }
 
     async fn latest_by_simulation(&self, simulation_id: &str) -> Result<Option<SensitivityResult>> {
         self.db
-            .query_opt(
+            .fetch_opt(
                 "SELECT id, simulation_id, analyzed_at, deltas_used, baseline_success,
                         most_sensitive_dimension, dimensions, created_at
                  FROM sensitivity_results WHERE simulation_id = $1
@@ -102,15 +76,12 @@ impl SensitivityRepository for PgSensitivityRepository {
                  LIMIT 1",
                 &[&simulation_id],
             )
-            .await?
-            .as_ref()
-            .map(sensitivity)
-            .transpose()
+            .await
     }
 
     async fn delete_by_simulation(&self, simulation_id: &str) -> Result<u64> {
         self.db
-            .execute(
+            .execute_count(
                 "DELETE FROM sensitivity_results WHERE simulation_id = $1",
                 &[&simulation_id],
             )

@@ -1,19 +1,15 @@
 //! [`SynthRepository`] over PostgreSQL.
 
 use async_trait::async_trait;
-use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
-use super::row::{get, opt_json, timestamp};
 use super::{Param, PgDb};
 use crate::Result;
-use crate::model::Comparison;
+use crate::backend::driver::{Driver, Sql};
 use crate::model::{
-    NewSynth, Page, PageRequest, SortDirection, Synth, SynthSearch, SynthSort, SynthSortColumn, now, truncate,
+    Comparison, NewSynth, Page, PageRequest, SortDirection, Synth, SynthSearch, SynthSort, SynthSortColumn, now,
 };
 use crate::repo::SynthRepository;
-
-const TABLE: &str = "synths";
 
 /// Synths in PostgreSQL.
 pub(crate) struct PgSynthRepository {
@@ -24,21 +20,6 @@ impl PgSynthRepository {
     pub(crate) fn new(db: PgDb) -> Self {
         PgSynthRepository { db }
     }
-}
-
-/// Maps a row holding the synth columns under their own names.
-pub(super) fn synth(row: &Row) -> Result<Synth> {
-    Ok(Synth {
-        id: get(row, TABLE, "id")?,
-        synth_group_id: get(row, TABLE, "synth_group_id")?,
-        nome: get(row, TABLE, "nome")?,
-        descricao: get(row, TABLE, "descricao")?,
-        link_photo: get(row, TABLE, "link_photo")?,
-        avatar_path: get(row, TABLE, "avatar_path")?,
-        created_at: timestamp(row, TABLE, "created_at")?,
-        version: get(row, TABLE, "version")?,
-        data: opt_json(row, TABLE, "data")?,
-    })
 }
 
 /// A dynamically built parameter list (`$N` placeholders) for the search statement.
@@ -112,11 +93,40 @@ fn where_clause(search: &SynthSearch, params: &mut Params) -> Result<String> {
     })
 }
 
-impl PgSynthRepository {
-    /// One page of the synths matching `search`, total and page in one statement.
-    async fn page(&self, search: &SynthSearch, page: PageRequest) -> Result<Page<Synth>> {
-        page.validate()?;
-        search.validate()?;
+#[async_trait]
+impl SynthRepository for PgSynthRepository {
+    async fn create(&self, new: &NewSynth) -> Result<Synth> {
+        self.db
+            .fetch_written(
+                "INSERT INTO synths (id, synth_group_id, nome, descricao, link_photo, avatar_path, created_at, version, data)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8, '2.0.0'), $9)
+                 RETURNING id, synth_group_id, nome, descricao, link_photo, avatar_path, created_at, version, data",
+                &[
+                    &new.id,
+                    &new.synth_group_id,
+                    &new.nome,
+                    &new.descricao,
+                    &new.link_photo,
+                    &new.avatar_path,
+                    &new.created_at.unwrap_or_else(now),
+                    &new.version,
+                    &new.data,
+                ],
+            )
+            .await
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<Synth>> {
+        self.db
+            .fetch_opt(
+                "SELECT id, synth_group_id, nome, descricao, link_photo, avatar_path, created_at, version, data
+                 FROM synths WHERE id = $1",
+                &[&id],
+            )
+            .await
+    }
+
+    async fn search(&self, search: &SynthSearch, page: PageRequest) -> Result<Page<Synth>> {
         let mut params = Params::default();
         let filter = where_clause(search, &mut params)?;
         let order = order_by(search.sort);
@@ -132,87 +142,19 @@ impl PgSynthRepository {
              ) p ON true
              ORDER BY {order}"
         );
-        let rows = if search.data.is_empty() {
-            self.db.query(&sql, &params.refs()).await?
-        } else {
-            // Data filters make the statement text open-ended: keep those out of the cache.
-            self.db.query_uncached(&sql, &params.refs()).await?
+        // Data filters make the statement text open-ended: keep those out of the cache.
+        let sql = match search.data.is_empty() {
+            true => Sql::from(sql),
+            false => Sql::uncached(sql),
         };
-        let mut items = Vec::with_capacity(rows.len());
-        let mut total = 0;
-        for row in &rows {
-            total = get(row, TABLE, "total")?;
-            if get::<Option<&str>>(row, TABLE, "id")?.is_none() {
-                continue;
-            }
-            items.push(synth(row)?);
-        }
-        Ok(Page::new(items, total, page))
-    }
-}
-
-#[async_trait]
-impl SynthRepository for PgSynthRepository {
-    async fn create(&self, new: &NewSynth) -> Result<Synth> {
-        let new = &new.checked()?;
-        let created_at = new.created_at.map(truncate).unwrap_or_else(now);
-        let row = self
-            .db
-            .query_one(
-                "INSERT INTO synths (id, synth_group_id, nome, descricao, link_photo, avatar_path, created_at, version, data)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8, '2.0.0'), $9)
-                 RETURNING id, synth_group_id, nome, descricao, link_photo, avatar_path, created_at, version, data",
-                &[
-                    &new.id,
-                    &new.synth_group_id,
-                    &new.nome,
-                    &new.descricao,
-                    &new.link_photo,
-                    &new.avatar_path,
-                    &created_at,
-                    &new.version,
-                    &new.data,
-                ],
-            )
-            .await?;
-        synth(&row)
-    }
-
-    async fn get(&self, id: &str) -> Result<Option<Synth>> {
-        self.db
-            .query_opt(
-                "SELECT id, synth_group_id, nome, descricao, link_photo, avatar_path, created_at, version, data
-                 FROM synths WHERE id = $1",
-                &[&id],
-            )
-            .await?
-            .as_ref()
-            .map(synth)
-            .transpose()
-    }
-
-    async fn list(&self, sort: SynthSort, page: PageRequest) -> Result<Page<Synth>> {
-        let search = SynthSearch {
-            sort,
-            ..SynthSearch::default()
-        };
-        self.page(&search, page).await
-    }
-
-    async fn list_by_group(&self, group_id: &str, page: PageRequest) -> Result<Page<Synth>> {
-        let search = SynthSearch {
-            group_id: Some(group_id.to_owned()),
-            ..SynthSearch::default()
-        };
-        self.page(&search, page).await
-    }
-
-    async fn search(&self, search: &SynthSearch, page: PageRequest) -> Result<Page<Synth>> {
-        self.page(search, page).await
+        self.db.fetch_page(sql, &params.refs(), page).await
     }
 
     async fn delete(&self, id: &str) -> Result<bool> {
-        let deleted = self.db.execute("DELETE FROM synths WHERE id = $1", &[&id]).await?;
+        let deleted = self
+            .db
+            .execute_count("DELETE FROM synths WHERE id = $1", &[&id])
+            .await?;
         Ok(deleted > 0)
     }
 }

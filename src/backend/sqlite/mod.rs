@@ -11,6 +11,7 @@ pub(crate) mod capture;
 mod chart_insight;
 pub(crate) mod copy_source;
 pub(crate) mod doctor;
+mod driver;
 mod error;
 mod experiment;
 mod experiment_document;
@@ -198,11 +199,11 @@ fn switch_to_wal(conn: &Connection, busy_timeout: std::time::Duration) -> Result
 }
 
 impl SqliteDb {
-    /// Opens the database (creating the file unless told not to) and applies pending
-    /// migrations unless told not to.
-    pub(crate) async fn connect(config: &SqliteConfig, options: crate::ConnectOptions) -> Result<Self> {
+    /// Opens the database (creating a missing file only when `create_if_missing`) and applies
+    /// pending migrations when `migrate`.
+    pub(crate) async fn connect(config: &SqliteConfig, migrate: bool, create_if_missing: bool) -> Result<Self> {
         if let SqliteLocation::File(path) = &config.location
-            && !options.create_if_missing
+            && !create_if_missing
             && !path.exists()
         {
             return Err(Error::new(
@@ -210,7 +211,6 @@ impl SqliteDb {
                 format!("SQLite database file {} does not exist", path.display()),
             ));
         }
-        let migrate = options.migrate;
         let writer_config = config.clone();
         let writer = run_blocking(move || {
             let mut conn = open(&writer_config, false)?;
@@ -253,7 +253,7 @@ impl SqliteDb {
         T: Send + 'static,
     {
         if tx.poisoned.load(Ordering::Acquire) {
-            return Err(crate::store::aborted_unit_of_work());
+            return Err(super::unit_of_work::aborted());
         }
         let mut slot = tx.conn.lock().await;
         let guard = slot
@@ -280,7 +280,7 @@ impl SqliteDb {
     /// Starts a unit of work: takes the writer and opens `BEGIN IMMEDIATE`.
     pub(crate) async fn begin(&self) -> Result<SqliteDb> {
         if self.tx.is_some() {
-            return Err(crate::store::nested_unit_of_work());
+            return Err(super::unit_of_work::nested());
         }
         let guard = self.writer.clone().lock_owned().await;
         let guard = run_blocking(move || {
@@ -313,7 +313,7 @@ impl SqliteDb {
         run_blocking(move || {
             if commit && aborted {
                 reset_abandoned(&guard);
-                return Err(crate::store::aborted_unit_of_work());
+                return Err(super::unit_of_work::aborted());
             }
             if commit {
                 if let Err(err) = guard.execute_batch("COMMIT") {
@@ -354,16 +354,6 @@ impl SqliteDb {
         .await?;
         add_rows(rows);
         Ok(value)
-    }
-
-    /// Runs one write statement (cached) in its own transaction and returns the number of rows
-    /// it touched; the SQLite twin of `PgDb::execute`.
-    pub(crate) async fn execute<P>(&self, sql: &'static str, params: P) -> Result<u64>
-    where
-        P: rusqlite::Params + Send + 'static,
-    {
-        self.write(move |conn| Ok(conn.prepare_cached(sql)?.execute(params)? as u64))
-            .await
     }
 
     /// Runs `f` on a read-only connection (or on the writer for an in-memory database).
