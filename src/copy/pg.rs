@@ -100,7 +100,8 @@ fn seed_predicate(spec: &TableSpec) -> String {
     }
 }
 
-fn column_list(spec: &TableSpec) -> String {
+/// The quoted column list of a table, in spec order.
+pub(crate) fn column_list(spec: &TableSpec) -> String {
     spec.columns
         .iter()
         .map(|c| quote(c.name))

@@ -19,7 +19,7 @@ use futures_util::SinkExt;
 use super::batch::{Batch, GoodRow};
 use super::specs;
 use crate::copy::encode;
-use crate::copy::pg::{Target, quote};
+use crate::copy::pg::{Target, column_list, quote};
 use crate::copy::spec::TableSpec;
 use crate::{Error, ErrorKind, Result};
 
@@ -72,14 +72,6 @@ fn stage_name(spec: &TableSpec) -> String {
     quote(&format!("{}stage_{}", super::capture::OBJECT_PREFIX, spec.name))
 }
 
-fn columns(spec: &TableSpec) -> String {
-    spec.columns
-        .iter()
-        .map(|c| quote(c.name))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 fn upsert_sql(spec: &TableSpec) -> String {
     let keys: Vec<String> = spec.key.iter().map(|k| quote(k)).collect();
     let set: Vec<String> = spec
@@ -99,7 +91,7 @@ fn upsert_sql(spec: &TableSpec) -> String {
         stage_name(spec),
         keys.join(", "),
         stage_name(spec),
-        cols = columns(spec),
+        cols = column_list(spec),
     )
 }
 
@@ -148,7 +140,7 @@ async fn run_op(target: &Target, op: &Op<'_>) -> std::result::Result<u64, tokio_
                 .copy_in::<_, bytes::Bytes>(&format!(
                     "COPY {} ({}) FROM STDIN (FORMAT binary)",
                     stage_name(spec),
-                    columns(spec)
+                    column_list(spec)
                 ))
                 .await?;
             futures_util::pin_mut!(sink);
