@@ -540,3 +540,68 @@ async fn two_followers_of_one_target_never_apply_a_batch_twice() {
     assert_equal(&path, &target, None).await;
     target.drop().await;
 }
+
+fn quarantine_lines(path: &Path) -> Vec<(String, String, String)> {
+    let mut lines: Vec<(String, String, String)> = std::fs::read_to_string(path)
+        .expect("quarantine file")
+        .lines()
+        .map(|l| {
+            let row: serde_json::Value = serde_json::from_str(l).expect("json line");
+            (
+                row["table"].to_string(),
+                row["key"].to_string(),
+                row["reason"].to_string(),
+            )
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[tokio::test]
+async fn the_initial_copy_judges_bad_rows_exactly_as_copy_does() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("dirty.db");
+    synthlab_db::copy::generate(
+        &path,
+        &synthlab_db::copy::GenerateOptions {
+            scale: 0.02,
+            faults: synthlab_db::copy::FaultKind::ALL.to_vec(),
+            ..Default::default()
+        },
+    )
+    .expect("generate");
+    let pristine = dir.path().join("pristine.db");
+    std::fs::copy(&path, &pristine).expect("copy of the file");
+
+    let target = Target::new().await;
+    let err = Follower::start(options(&path, &target), &Silent)
+        .await
+        .err()
+        .expect("abort mode refuses a dirty file");
+    assert_eq!(err.kind(), ErrorKind::Check, "{err}");
+    assert_eq!(
+        target.scalar("SELECT count(*) FROM experiments").await,
+        0,
+        "nothing committed"
+    );
+
+    let synced = dir.path().join("sync.jsonl");
+    let mut quarantine = options(&path, &target);
+    quarantine.on_error = OnError::Quarantine;
+    quarantine.quarantine = Some(synced.clone());
+    Follower::start(quarantine, &Silent).await.expect("quarantine mode");
+    assert_equal(&path, &target, Some(&synced)).await;
+
+    let copied_target = Target::new().await;
+    let copied = dir.path().join("copy.jsonl");
+    let mut copy = synthlab_db::copy::CopyOptions::new(&pristine, copied_target.config.clone());
+    copy.on_error = OnError::Quarantine;
+    copy.quarantine = Some(copied.clone());
+    synthlab_db::copy::copy(&copy, &Silent).await.expect("copy");
+    let (from_sync, from_copy) = (quarantine_lines(&synced), quarantine_lines(&copied));
+    assert!(!from_sync.is_empty());
+    assert_eq!(from_sync, from_copy);
+    target.drop().await;
+    copied_target.drop().await;
+}
