@@ -6,7 +6,7 @@ export PARITY_DATABASE_URL
 
 .PHONY: demo test check fmt lint test-sqlite build pg-start pg-stop clean-demo \
 	migrate-up migrate-down migrate-status migrate-new schema-check bench-migrate \
-	check-no-sqlite bench-cutover cutover-demo bench-copy legacy-file bench-repo doctor check-lib-only
+	check-no-sqlite bench-cutover cutover-demo bench-copy legacy-file bench-repo doctor check-lib-only bench-sync
 
 ## Create ./synthlab.db (or use DATABASE_URL), load the demo data through the repositories, print the status.
 demo:
@@ -119,3 +119,8 @@ check-lib-only:
 	found=$$(echo "$$tree" | grep -E '^(clap|indicatif|anyhow|dotenvy|tracing-subscriber) v' | sort -u | tr '\n' ' '); \
 	if [ -n "$$found" ]; then echo "check-lib-only: tool crates in the library's tree: $$found"; exit 1; fi; \
 	echo "check-lib-only: ok: $$(echo "$$tree" | sort -u | wc -l) crates, none of clap, indicatif, anyhow, dotenvy, tracing-subscriber"
+
+## Live sync: capture overhead, steady lag at 60 and 500 writes/s, drain, apply throughput, initial sync under writes, peak RSS (release build).
+bench-sync:
+	$(CARGO) build --release --bin synthlab-db --example bench_sync
+	BENCH_DATABASE_URL=$${BENCH_DATABASE_URL:-$(PARITY_DATABASE_URL)} ./target/release/examples/bench_sync

@@ -33,6 +33,8 @@ pub mod pg;
 pub mod repo;
 pub mod schema;
 mod store;
+#[cfg(feature = "sqlite")]
+pub mod sync;
 
 #[cfg(all(feature = "sqlite", feature = "testing"))]
 pub use schema::legacy;

@@ -133,7 +133,7 @@ fn parse_layout_or_9(text: &str) -> Result<u8, String> {
     }
 }
 
-fn source_path(from: &str) -> anyhow::Result<PathBuf> {
+pub(super) fn source_path(from: &str) -> anyhow::Result<PathBuf> {
     if !from.starts_with("sqlite:") {
         return Ok(PathBuf::from(from));
     }
@@ -148,7 +148,7 @@ fn source_path(from: &str) -> anyhow::Result<PathBuf> {
     }
 }
 
-fn target_config(to: Option<&str>, fallback: &DatabaseConfig) -> anyhow::Result<PostgresConfig> {
+pub(super) fn target_config(to: Option<&str>, fallback: &DatabaseConfig) -> anyhow::Result<PostgresConfig> {
     let config = match to {
         Some(url) => url.parse::<DatabaseConfig>()?,
         None => fallback.clone(),
@@ -163,14 +163,14 @@ fn target_config(to: Option<&str>, fallback: &DatabaseConfig) -> anyhow::Result<
 }
 
 /// Progress per table: a bar on a terminal, plain lines otherwise.
-struct Progress {
+pub(super) struct Progress {
     bar: Mutex<Option<ProgressBar>>,
     terminal: bool,
     verb: &'static str,
 }
 
 impl Progress {
-    fn new(verb: &'static str, quiet: bool) -> Option<Progress> {
+    pub(super) fn new(verb: &'static str, quiet: bool) -> Option<Progress> {
         if quiet {
             return None;
         }

@@ -148,6 +148,12 @@ impl QuarantineWriter {
         Ok(())
     }
 
+    /// Writes what was recorded so far to disk, keeping every earlier record (a follower that
+    /// quarantines rows batch after batch).
+    pub(crate) fn flush(&mut self) -> Result<()> {
+        self.rewrite()
+    }
+
     /// `table` was read to the end: its records of this run replace the earlier ones, on disk.
     pub(crate) fn finish_table(&mut self, table: &str) -> Result<()> {
         self.finished.insert(table.to_owned());

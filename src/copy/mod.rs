@@ -10,13 +10,13 @@
 
 pub(crate) mod bad_row;
 pub(crate) mod convert;
-mod encode;
+pub(crate) mod encode;
 #[cfg(feature = "testing")]
 pub mod generate;
 pub(crate) mod json;
 mod lock;
-mod pg;
-mod read;
+pub(crate) mod pg;
+pub(crate) mod read;
 pub(crate) mod source;
 pub(crate) mod spec;
 mod verify;
@@ -143,7 +143,7 @@ pub struct TableReport {
 }
 
 impl TableReport {
-    fn new(table: &str, outcome: TableOutcome) -> Self {
+    pub(crate) fn new(table: &str, outcome: TableOutcome) -> Self {
         TableReport {
             table: table.to_owned(),
             outcome,
@@ -387,7 +387,7 @@ async fn drain(rx: &mut mpsc::Receiver<Msg>, events: &mut dyn LoadEvents) -> Res
 }
 
 /// Opens the source read-only on a blocking thread.
-async fn open_source(path: &Path) -> Result<SqliteSource> {
+pub(crate) async fn open_source(path: &Path) -> Result<SqliteSource> {
     let path = path.to_owned();
     blocking(move || SqliteSource::open(&path)).await
 }

@@ -96,7 +96,8 @@ fn seed_predicate(spec: &TableSpec) -> String {
     }
 }
 
-fn column_list(spec: &TableSpec) -> String {
+/// The quoted column list of a table, in spec order.
+pub(crate) fn column_list(spec: &TableSpec) -> String {
     spec.columns
         .iter()
         .map(|c| quote(c.name))
@@ -170,6 +171,24 @@ impl Target {
         rx: &mut mpsc::Receiver<Msg>,
         events: &mut dyn LoadEvents,
     ) -> Result<LoadStats> {
+        let (stats, foreign_keys) = self.bulk_load_deferring_constraints(spec, false, rx, events).await?;
+        if !foreign_keys.is_empty() {
+            self.exec(&foreign_keys).await?;
+        }
+        Ok(stats)
+    }
+
+    /// The bulk path with the table's foreign keys (and, with `unique`, its UNIQUE constraints
+    /// other than the primary key) left dropped: returns the SQL that recreates them (live sync
+    /// runs it once the replay has made the target consistent: rows read at different moments
+    /// may collide on a unique value until then).
+    pub(crate) async fn bulk_load_deferring_constraints(
+        &self,
+        spec: &TableSpec,
+        unique: bool,
+        rx: &mut mpsc::Receiver<Msg>,
+        events: &mut dyn LoadEvents,
+    ) -> Result<(LoadStats, String)> {
         let table = quote(spec.name);
         let name = literal(spec.name);
         self.exec(&format!(
@@ -194,13 +213,15 @@ impl Target {
             .query_typed(
                 &format!(
                     "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint \
-                     WHERE conrelid = {name}::regclass AND contype = 'f' ORDER BY 1"
+                     WHERE conrelid = {name}::regclass AND (contype = 'f' OR (contype = 'u' AND {unique})) \
+                     ORDER BY contype DESC, 1"
                 ),
                 &[],
             )
             .await?;
         let mut drop_sql = String::new();
         let mut create_sql = String::new();
+        let mut foreign_key_sql = String::new();
         for row in &indexes {
             let (index, definition): (String, String) = (row.try_get(0)?, row.try_get(1)?);
             drop_sql.push_str(&format!("DROP INDEX {index};"));
@@ -209,7 +230,7 @@ impl Target {
         for row in &foreign_keys {
             let (constraint, definition): (String, String) = (row.try_get(0)?, row.try_get(1)?);
             drop_sql.push_str(&format!("ALTER TABLE {table} DROP CONSTRAINT {};", quote(&constraint)));
-            create_sql.push_str(&format!(
+            foreign_key_sql.push_str(&format!(
                 "ALTER TABLE {table} ADD CONSTRAINT {} {definition};",
                 quote(&constraint)
             ));
@@ -238,7 +259,7 @@ impl Target {
             self.exec(&create_sql).await?;
         }
         self.restore_seeds(spec).await?;
-        Ok(stats)
+        Ok((stats, foreign_key_sql))
     }
 
     /// Puts back seed rows the source did not replace.

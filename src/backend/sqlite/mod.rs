@@ -7,6 +7,7 @@
 
 mod analysis;
 mod analysis_cache;
+pub(crate) mod capture;
 mod chart_insight;
 mod constraint;
 pub(crate) mod copy_source;
