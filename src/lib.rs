@@ -24,6 +24,7 @@ pub mod config;
 pub mod copy;
 pub mod cutover;
 pub mod doctor;
+pub mod environment;
 mod error;
 #[cfg(feature = "testing")]
 pub mod fixtures;

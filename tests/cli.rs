@@ -1,15 +1,14 @@
 //! The `synthlab-db` binary: configuration errors, redaction, status, migrate, demo.
 
-use std::process::{Command, Output};
+#[path = "support/binary.rs"]
+mod binary;
+
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 fn synthlab(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_synthlab-db"));
-    command
-        .current_dir(dir)
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env_remove("SYNTHLAB_DB_PATH");
+    let mut command = binary::synthlab_db();
+    command.current_dir(dir).args(args);
     for (key, value) in env {
         command.env(key, value);
     }

@@ -5,6 +5,8 @@
 
 #![cfg(all(feature = "parity", feature = "sqlite"))]
 
+#[path = "support/binary.rs"]
+mod binary;
 #[path = "support/pgbouncer.rs"]
 mod pgbouncer;
 #[path = "support/scratch.rs"]
@@ -21,13 +23,8 @@ fn synthlab(dir: &Path, args: &[&str], url: &str) -> Output {
 }
 
 fn command(dir: &Path, args: &[&str], url: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_synthlab-db"));
-    command
-        .current_dir(dir)
-        .args(args)
-        .env_remove("SYNTHLAB_DB_PATH")
-        .env_remove("SYNTHLAB_PGBOUNCER")
-        .env("DATABASE_URL", url);
+    let mut command = binary::synthlab_db();
+    command.current_dir(dir).args(args).env("DATABASE_URL", url);
     command
 }
 

@@ -1,6 +1,9 @@
 //! The schema commands of the binary: migrate up/down/history/status/new, adopt, schema check,
 //! two migrator processes at once, exit codes.
 
+#[path = "support/binary.rs"]
+mod binary;
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -11,12 +14,8 @@ fn synthlab(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
 }
 
 fn command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_synthlab-db"));
-    command
-        .current_dir(dir)
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env_remove("SYNTHLAB_DB_PATH");
+    let mut command = binary::synthlab_db();
+    command.current_dir(dir).args(args);
     for (key, value) in env {
         command.env(key, value);
     }

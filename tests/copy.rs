@@ -3,9 +3,12 @@
 
 #![cfg(all(feature = "parity", feature = "sqlite"))]
 
+#[path = "support/binary.rs"]
+mod binary;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -110,11 +113,7 @@ fn small(faults: Vec<FaultKind>) -> GenerateOptions {
 }
 
 fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_synthlab-db"))
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("binary runs")
+    binary::synthlab_db().args(args).output().expect("binary runs")
 }
 
 fn text(output: &Output) -> String {
@@ -418,10 +417,9 @@ async fn verify_catches_each_listed_difference() {
 
 /// Runs the copy CLI and SIGKILLs it once stderr shows `when` (a table starting) plus `delay`.
 fn copy_killed(from: &str, to: &str, extra: &[&str], when: &str, delay: Duration) -> bool {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_synthlab-db"))
+    let mut child = binary::synthlab_db()
         .args(["copy", "--from", from, "--to", to])
         .args(extra)
-        .env_remove("DATABASE_URL")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -3,15 +3,13 @@
 
 #![cfg(feature = "sqlite")]
 
-use std::process::{Command, Output};
+#[path = "support/binary.rs"]
+mod binary;
+
+use std::process::Output;
 
 fn synthlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_synthlab-db"))
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env_remove("SYNTHLAB_DB_PATH")
-        .output()
-        .expect("binary runs")
+    binary::synthlab_db().args(args).output().expect("binary runs")
 }
 
 fn text(output: &Output) -> String {

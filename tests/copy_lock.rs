@@ -8,6 +8,8 @@
 
 #![cfg(all(feature = "parity", feature = "sqlite"))]
 
+#[path = "support/binary.rs"]
+mod binary;
 #[path = "support/scratch.rs"]
 mod scratch;
 
@@ -18,12 +20,10 @@ use std::time::{Duration, Instant};
 use scratch::{ScratchDatabase, text};
 
 fn synthlab(dir: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_synthlab-db"));
+    let mut command = binary::synthlab_db();
     command
         .current_dir(dir)
         .args(args)
-        .env_remove("DATABASE_URL")
-        .env_remove("SYNTHLAB_DB_PATH")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     command

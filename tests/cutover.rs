@@ -9,6 +9,8 @@
 
 #![cfg(feature = "sqlite")]
 
+#[path = "support/binary.rs"]
+mod binary;
 #[path = "parity/harness.rs"]
 mod harness;
 #[path = "cutover/snapshot.rs"]
@@ -16,20 +18,9 @@ mod snapshot;
 #[path = "../examples/support/cutover_workload.rs"]
 mod workload;
 
-use std::process::Command;
-
 fn synthlab(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_synthlab-db"));
-    command
-        .current_dir(dir)
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env_remove("SYNTHLAB_DB_PATH");
-    for (key, _) in std::env::vars() {
-        if key.starts_with("SYNTHLAB_") {
-            command.env_remove(key);
-        }
-    }
+    let mut command = binary::synthlab_db();
+    command.current_dir(dir).args(args);
     for (key, value) in env {
         command.env(key, value);
     }

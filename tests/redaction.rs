@@ -6,6 +6,9 @@
 //! password form below connects.
 #![cfg(feature = "parity")]
 
+#[path = "support/binary.rs"]
+mod binary;
+
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -145,7 +148,7 @@ proptest! {
         let dir = tempfile::tempdir().expect("dir");
         let raw = url_with(&password, form);
         for args in [&["status"][..], &["status", "--format", "json"], &["doctor"], &["doctor", "--format", "json"]] {
-            let out = std::process::Command::new(env!("CARGO_BIN_EXE_synthlab-db"))
+            let out = binary::synthlab_db()
                 .current_dir(dir.path())
                 .args(args)
                 .env("DATABASE_URL", &raw)

@@ -7,6 +7,8 @@
 
 #![cfg(all(feature = "parity", feature = "sqlite", unix))]
 
+#[path = "support/binary.rs"]
+mod binary;
 #[path = "support/sync_target.rs"]
 mod support;
 
@@ -18,8 +20,8 @@ use std::time::{Duration, Instant};
 use support::{Target, fast_tempdir, legacy_file, writer_script};
 
 fn binary() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_synthlab-db"));
-    command.env_remove("DATABASE_URL").env("RUST_LOG", "warn");
+    let mut command = binary::synthlab_db();
+    command.env("RUST_LOG", "warn");
     command
 }
 

@@ -44,6 +44,13 @@ pub const SHADOW_BUDGET_VAR: &str = "SYNTHLAB_SHADOW_BUDGET_MS";
 /// The shadow-read budget when none is set.
 pub const DEFAULT_SHADOW_BUDGET: Duration = Duration::from_millis(50);
 
+/// Whether `name` is one of the routing variables above (any `SYNTHLAB_ROUTE_*` name is, so
+/// that a misspelt repository is refused rather than ignored).
+fn is_routing_variable(name: &str) -> bool {
+    name.starts_with(ROUTE_PREFIX)
+        || [SQLITE_URL_VAR, POSTGRES_URL_VAR, DUAL_STRICT_VAR, SHADOW_BUDGET_VAR].contains(&name)
+}
+
 const MODES: &str = "sqlite, postgres, dual, dual:sqlite, dual:postgres, shadow, shadow:sqlite, shadow:postgres";
 
 /// How one repository is served.
@@ -187,14 +194,14 @@ impl RoutingConfig {
     ///
     /// # Errors
     /// Config as [`RoutingConfig::from_vars`] and [`RoutingConfig::validate`], or for a
-    /// non-UTF-8 `SYNTHLAB_*` value.
+    /// non-UTF-8 value of a routing variable.
     pub fn from_env(default: &DatabaseConfig) -> Result<RoutingConfig> {
         let mut vars: BTreeMap<String, String> = crate::config::read_dotenv()
             .into_iter()
-            .filter(|(k, _)| k.starts_with("SYNTHLAB_"))
+            .filter(|(k, _)| is_routing_variable(k))
             .collect();
         for (key, value) in std::env::vars_os() {
-            let Some(key) = key.to_str().filter(|k| k.starts_with("SYNTHLAB_")).map(str::to_owned) else {
+            let Some(key) = key.to_str().filter(|k| is_routing_variable(k)).map(str::to_owned) else {
                 continue;
             };
             let value = value

@@ -1,5 +1,5 @@
 //! Production behaviour: load, failures, TLS, restart, PgBouncer, SQLite concurrency,
-//! observability, deployment files. PostgreSQL cases need `--features parity` (as the parity suite); the TLS
+//! observability, deployment files, environment variables. PostgreSQL cases need `--features parity` (as the parity suite); the TLS
 //! and restart cases start their own throwaway cluster (see `cluster.rs`).
 
 #[macro_use]
@@ -8,6 +8,7 @@ mod harness;
 
 mod cluster;
 mod deployment;
+mod environment;
 #[cfg(feature = "parity")]
 mod failures;
 mod load;
