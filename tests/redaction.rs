@@ -1,6 +1,8 @@
 //! No form of a password is ever printed where a connected store shows itself: log lines
 //! (captured by a global subscriber, so every thread's lines are seen), the store's Debug, the
 //! doctor report, and the `status` and `doctor` commands (text and JSON, with `RUST_LOG=trace`).
+//! A whole session (calls, failures, units of work, spawned tasks, a killed connection, a dual
+//! write, a failed connect) is logged and shows no password either.
 //! Display, Debug and errors of the configuration itself are covered by the property test of
 //! `src/config.rs`. The PostgreSQL server of the parity suite uses trust authentication, so every
 //! password form below connects.
@@ -8,6 +10,8 @@
 
 #[path = "support/binary.rs"]
 mod binary;
+#[path = "support/scratch.rs"]
+mod scratch;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -158,5 +162,187 @@ proptest! {
             let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
             assert_hidden(&password, &text, &format!("{args:?} of {raw}"));
         }
+    }
+}
+
+/// A whole session on PostgreSQL with a password in the URL, logged at TRACE by the global
+/// subscriber (every thread, spawned tasks included): connecting, successful calls, failed
+/// calls, calls from spawned tasks, a committed and a rolled-back unit of work, a connection the
+/// server kills under the pool, a dual-writing store whose secondary write fails, doctor, and a
+/// connect that fails. Each of them is found in the log, and the password nowhere.
+#[test]
+fn a_session_logs_calls_failures_units_and_connects_but_never_the_password() {
+    use synthlab_db::ErrorKind;
+    use synthlab_db::cutover::RoutingConfig;
+    use synthlab_db::model::{NewExperiment, PageRequest};
+    use tracing::Instrument;
+
+    const SECRET: &str = "Zx9!qW#7@vK$u:Pn";
+    let log = log();
+    let database = scratch::ScratchDatabase::create("no_password_log");
+    let app = format!("synthlab_no_password_{}", std::process::id());
+    let mut url = url::Url::parse(&database.url).expect("scratch URL");
+    url.set_password(Some(SECRET)).expect("password");
+    url.set_query(Some(&format!("sslmode=disable&application_name={app}")));
+    let url = url.to_string();
+    let dir = tempfile::tempdir().expect("dir");
+    let sqlite = DatabaseConfig::sqlite_file(dir.path().join("dual.db"));
+    let admin = database.connect();
+
+    let mut shown = Vec::new();
+    let session = async {
+        let store = Store::connect_url(&url)
+            .await
+            .expect("connect with a password in the URL");
+        let repo = store.experiments();
+        let mut new = NewExperiment::new("logged", "every call is logged");
+        new.id = "exp_logged01".to_owned();
+        repo.create(&new).await.expect("create");
+        assert!(repo.get("exp_missing").await.expect("get").is_none());
+        let duplicate = repo.create(&new).await.expect_err("same id twice");
+        assert_eq!(duplicate.kind(), ErrorKind::Conflict);
+        tracing::warn!(error = %duplicate, debug = ?duplicate, "call failed");
+        shown.push(format!("{duplicate} {duplicate:?}"));
+
+        // Calls from spawned tasks (no span of the session: only a global capture sees them).
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..4 {
+            let store = store.clone();
+            tasks.spawn(async move { store.experiments().list(PageRequest::first(5)?).await.map(|p| p.total) });
+        }
+        while let Some(done) = tasks.join_next().await {
+            assert!(done.expect("task").expect("list") >= 1);
+        }
+
+        store
+            .transaction(async |tx| {
+                tx.experiments()
+                    .create(&NewExperiment::new("in a unit", "commits"))
+                    .await?;
+                Ok(())
+            })
+            .instrument(tracing::info_span!("unit_committed"))
+            .await
+            .expect("committed unit");
+        let rolled_back = store
+            .transaction(async |tx| {
+                tx.experiments()
+                    .create(&NewExperiment::new("rolled back", "never seen"))
+                    .await?;
+                tx.experiments().create(&new).await?;
+                Ok(())
+            })
+            .instrument(tracing::info_span!("unit_rolled_back"))
+            .await
+            .expect_err("the unit fails on the duplicate");
+        tracing::warn!(error = %rolled_back, "unit of work failed");
+
+        // The server kills the pool's connections: their connection tasks log the end.
+        let killed: i64 = admin
+            .query_one(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
+                &[&app],
+            )
+            .await
+            .expect("terminate")
+            .get(0);
+        assert!(killed >= 1, "the pool had a connection to kill");
+        for _ in 0..3 {
+            if let Err(err) = repo.get(&new.id).await {
+                tracing::warn!(error = %err, "call failed");
+                shown.push(format!("{err} {err:?}"));
+            }
+        }
+
+        // A dual-writing store whose PostgreSQL store is named by URL with the password; its
+        // secondary write fails (the row is already there) and is logged by the library.
+        let routing = RoutingConfig::from_vars(
+            &sqlite,
+            [
+                ("SYNTHLAB_POSTGRES_URL", url.as_str()),
+                ("SYNTHLAB_ROUTE_DEFAULT", "dual"),
+            ],
+        )
+        .expect("routing");
+        let dual = Store::connect_routed(&routing, ConnectOptions::default())
+            .await
+            .expect("dual store");
+        dual.experiments()
+            .create(&new)
+            .await
+            .expect("the primary (SQLite) write succeeds");
+        shown.push(format!("{dual:?} {:?}", dual.routing_table()));
+
+        let report = synthlab_db::doctor::diagnose(store.config()).await;
+        tracing::info!(report = ?report, "doctor");
+        shown.push(serde_json::to_string(&report).expect("json"));
+
+        let mut unreachable = url::Url::parse(&url).expect("url");
+        unreachable.set_port(Some(1)).expect("port");
+        unreachable.set_query(Some("connect_timeout=5"));
+        let err = Store::connect_url(unreachable.as_str())
+            .await
+            .expect_err("port 1 is closed");
+        assert_eq!(err.kind(), ErrorKind::Unavailable);
+        tracing::error!(error = %err, debug = ?err, "connect failed");
+        shown.push(format!("{err} {err:?}"));
+    };
+    database
+        .runtime
+        .block_on(session.instrument(tracing::info_span!("no_password_session", app = %app)));
+    drop(admin);
+
+    let logged = String::from_utf8_lossy(&log.lock().expect("log")).into_owned();
+    let lines: Vec<&str> = logged.lines().collect();
+    let has = |what: &str, parts: &[&str]| {
+        assert!(
+            lines.iter().any(|line| parts.iter().all(|part| line.contains(part))),
+            "no log line with {what} ({parts:?}) in:\n{logged}"
+        );
+    };
+    has(
+        "the connection, redacted",
+        &["store connected", &database.name, ":***@"],
+    );
+    has(
+        "a successful call",
+        &["no_password_session", "method=\"create\"", "rows=1"],
+    );
+    has(
+        "a failed call",
+        &["no_password_session", "method=\"create\"", "error=\"conflict\""],
+    );
+    has("the service's error line", &["call failed", "exp_logged01"]);
+    has(
+        "a committed unit's call",
+        &["unit_committed", "method=\"create\"", "rows=1"],
+    );
+    has(
+        "a rolled-back unit's failed call",
+        &["unit_rolled_back", "error=\"conflict\""],
+    );
+    has("the failed unit", &["unit of work failed"]);
+    has(
+        "the connection task of a killed connection",
+        &["postgres connection ended with an error"],
+    );
+    has("the routing table", &["routing table", "postgres=postgres://", ":***@"]);
+    has(
+        "the failed secondary write",
+        &["secondary write failed", "exp_logged01"],
+    );
+    has("doctor", &["doctor", ":***@"]);
+    has("the failed connect", &["connect failed", ":***@127.0.0.1:1"]);
+    let spawned = lines
+        .iter()
+        .filter(|l| l.contains("method=\"list\"") && !l.contains("no_password_session"))
+        .count();
+    assert!(
+        spawned >= 4,
+        "the spawned tasks' calls are logged ({spawned} lines):\n{logged}"
+    );
+    shown.push(logged);
+    for text in &shown {
+        assert_hidden(SECRET, text, "the session");
     }
 }
