@@ -139,25 +139,30 @@ async fn every_fault_kind_aborts_naming_table_key_column_and_commits_nothing() {
     let dir = tempfile::tempdir().expect("dir");
     for kind in FaultKind::ALL {
         let (path, generated) = legacy(dir.path(), &format!("{}.db", kind.as_str()), &small(vec![kind]));
-        let first = generated.faults.first().unwrap_or_else(|| panic!("{kind:?} planted"));
+        // The copy reads the tables in `TABLES` order: the first bad row it meets is the
+        // planted fault in the earliest table.
+        let position = |table: &str| synthlab_db::schema::TABLES.iter().position(|t| *t == table);
+        let first = generated
+            .faults
+            .iter()
+            .min_by_key(|f| position(&f.table))
+            .unwrap_or_else(|| panic!("{kind:?} planted"));
         let target = Target::new().await;
         let err = synthlab_db::copy::copy(&CopyOptions::new(&path, target.config.clone()), &Silent)
             .await
             .expect_err("a bad row aborts");
         assert_eq!(err.kind(), synthlab_db::ErrorKind::Check, "{kind:?}: {err}");
         let message = err.to_string();
-        // Faults are planted in FK order per kind; the first one met is the one named.
-        let named = generated
-            .faults
-            .iter()
-            .any(|f| message.contains(&f.table) && message.contains(&f.key) && message.contains(&f.column));
-        assert!(named, "{kind:?}: {message} should name one of {:?}", generated.faults);
+        assert!(
+            message.contains(&first.table) && message.contains(&first.key) && message.contains(&first.column),
+            "{kind:?}: {message} should name the first bad row in copy order, {first:?} (planted: {:?})",
+            generated.faults
+        );
         assert!(message.contains("nothing was committed"), "{message}");
         for table in synthlab_db::schema::TABLES {
             let expected = if table == "synth_groups" { 1 } else { 0 }; // the V1 seed row
             assert_eq!(target.count(table).await, expected, "{kind:?}: {table} must be empty");
         }
-        let _ = first;
         target.drop().await;
     }
 }
@@ -415,29 +420,85 @@ async fn verify_catches_each_listed_difference() {
     }
 }
 
-/// Runs the copy CLI and SIGKILLs it once stderr shows `when` (a table starting) plus `delay`.
-fn copy_killed(from: &str, to: &str, extra: &[&str], when: &str, delay: Duration) -> bool {
-    let mut child = binary::synthlab_db()
-        .args(["copy", "--from", from, "--to", to])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn copy");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut killed = false;
-    for line in BufReader::new(stderr).lines() {
-        let Ok(line) = line else { break };
-        if line.contains(when) {
-            std::thread::sleep(delay);
-            killed = child.kill().is_ok();
-            break;
-        }
+/// Rows per table of the target, in `TABLES` order.
+async fn table_counts(target: &Target) -> Vec<i64> {
+    let mut counts = Vec::new();
+    for table in synthlab_db::schema::TABLES {
+        counts.push(target.count(table).await);
     }
-    let _ = child.wait();
-    killed
+    counts
 }
 
+/// Runs the copy CLI against `target` and SIGKILLs it `delay` after its stderr shows `when`
+/// (a table starting), then waits until the server has ended its sessions.
+///
+/// So that the kill always meets a live process, the test holds a SHARE lock on the last table
+/// of the copy order (the backstop) while the child runs: the copy can reach that table but not
+/// load it, so it can never finish before the kill. The child must then have died by SIGKILL.
+#[cfg(unix)]
+async fn copy_killed(from: &str, target: &Target, extra: &[&str], when: &str, delay: Duration) {
+    use std::os::unix::process::ExitStatusExt;
+
+    let backstop = synthlab_db::schema::TABLES[synthlab_db::schema::TABLES.len() - 1];
+    let holder = target.client().await;
+    holder
+        .batch_execute(&format!("BEGIN; LOCK TABLE {backstop} IN SHARE MODE"))
+        .await
+        .expect("backstop lock");
+    let application = format!("kill_{}", target.schema);
+    let to = format!("{}&application_name={application}", target.url);
+    let (status, seen) = tokio::task::block_in_place(|| {
+        let mut child = binary::synthlab_db()
+            .args(["copy", "--from", from, "--to", &to])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn copy");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut seen = Vec::new();
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            let reached = line.contains(when);
+            seen.push(line);
+            if reached {
+                std::thread::sleep(delay);
+                child.kill().expect("SIGKILL");
+                break;
+            }
+        }
+        (child.wait().expect("wait for the copy"), seen)
+    });
+    assert_eq!(
+        status.signal(),
+        Some(9),
+        "the copy did not die by SIGKILL after {when:?} + {delay:?} ({status}); its stderr: {seen:#?}"
+    );
+    holder.batch_execute("COMMIT").await.expect("release the backstop");
+    // A session blocked on the backstop notices its dead client only once it gets the lock.
+    let admin = target.client().await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let sessions: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+                &[&application],
+            )
+            .await
+            .expect("sessions")
+            .get(0);
+        if sessions == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the killed copy's {sessions} session(s) still open after 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_copy_killed_at_any_point_finishes_on_rerun_without_duplicates_or_gaps() {
     let dir = tempfile::tempdir().expect("dir");
@@ -450,26 +511,45 @@ async fn a_copy_killed_at_any_point_finishes_on_rerun_without_duplicates_or_gaps
     let from = format!("sqlite://{}", path.display());
     let quarantine = dir.path().join("kill.jsonl");
     let quarantine_arg = quarantine.display().to_string();
-    // Quarantine mode: each table commits on its own; killed runs leave finished tables behind.
+    let migrated = |target: &Target| {
+        let config = DatabaseConfig::Postgres(target.config.clone());
+        async move { drop(synthlab_db::Store::connect(&config).await.expect("migrate the target")) }
+    };
+    // Quarantine mode: each table commits on its own; a killed run leaves whole tables behind.
     let target = Target::new().await;
+    migrated(&target).await;
+    let empty = table_counts(&target).await;
     let extra = ["--on-error", "quarantine", "--quarantine", quarantine_arg.as_str()];
-    let points = [
+    let mut after_kills = Vec::new();
+    for (when, millis) in [
         ("copying experiments", 0),
         ("copying synths", 5),
         ("copying synth_outcomes", 30),
         ("copying transcripts", 10),
         ("copying scenario_nodes", 1),
         ("copying region_analyses", 0),
-    ];
-    let mut kills = 0;
-    for (when, millis) in points {
-        if copy_killed(&from, &target.url, &extra, when, Duration::from_millis(millis)) {
-            kills += 1;
-        }
+    ] {
+        copy_killed(&from, &target, &extra, when, Duration::from_millis(millis)).await;
+        after_kills.push((when, table_counts(&target).await));
     }
-    assert!(kills >= 2, "the copy was killed at least twice ({kills})");
     let out = cli(&[&["copy", "--from", &from, "--to", &target.url][..], &extra[..]].concat());
     assert!(out.status.success(), "{}", text(&out));
+    let full = table_counts(&target).await;
+    for (when, counts) in &after_kills {
+        for (i, table) in synthlab_db::schema::TABLES.iter().enumerate() {
+            assert!(
+                counts[i] == empty[i] || counts[i] == full[i],
+                "killed after {when:?}: {table} held {} rows, neither none ({}) nor all ({})",
+                counts[i],
+                empty[i],
+                full[i]
+            );
+        }
+    }
+    assert!(
+        after_kills.iter().any(|(_, counts)| counts != &empty),
+        "no killed run left a finished table behind: {after_kills:?}"
+    );
     let verified = cli(&[
         "verify",
         "--from",
@@ -482,7 +562,7 @@ async fn a_copy_killed_at_any_point_finishes_on_rerun_without_duplicates_or_gaps
     assert!(verified.status.success(), "{}", text(&verified));
     target.drop().await;
     // Abort mode: one transaction; a kill leaves nothing, a rerun copies everything.
-    let (clean, generated) = legacy(
+    let (clean, _) = legacy(
         dir.path(),
         "clean.db",
         &GenerateOptions {
@@ -492,22 +572,18 @@ async fn a_copy_killed_at_any_point_finishes_on_rerun_without_duplicates_or_gaps
     );
     let clean_from = format!("sqlite://{}", clean.display());
     let target = Target::new().await;
+    migrated(&target).await;
+    let empty = table_counts(&target).await;
     for (when, millis) in [
         ("copying synths", 0),
         ("copying transcripts", 5),
         ("copying chart_insights", 0),
     ] {
-        copy_killed(&clean_from, &target.url, &[], when, Duration::from_millis(millis));
-        let total: i64 = {
-            let mut sum = 0;
-            for table in synthlab_db::schema::TABLES {
-                sum += target.count(table).await;
-            }
-            sum
-        };
-        assert!(
-            total <= 1 || total as u64 == generated.total_rows(),
-            "all or nothing, got {total}"
+        copy_killed(&clean_from, &target, &[], when, Duration::from_millis(millis)).await;
+        assert_eq!(
+            table_counts(&target).await,
+            empty,
+            "killed after {when:?}: nothing is committed"
         );
     }
     let out = cli(&["copy", "--from", &clean_from, "--to", &target.url]);
