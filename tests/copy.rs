@@ -5,6 +5,8 @@
 
 #[path = "support/binary.rs"]
 mod binary;
+#[path = "copy/oracle.rs"]
+mod oracle;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -329,7 +331,16 @@ async fn rerun_is_idempotent_and_differing_rows_are_replaced_only_with_overwrite
 async fn verify_catches_each_listed_difference() {
     let dir = tempfile::tempdir().expect("dir");
     let (path, _) = legacy(dir.path(), "clean.db", &small(Vec::new()));
-    let cases: [(&str, &str, DifferenceKind, &str); 5] = [
+    // A NULL and an empty text in the source, for the NULL <-> empty text cases.
+    let source = rusqlite::Connection::open(&path).expect("open the generated file");
+    source
+        .execute_batch(
+            "UPDATE experiments SET description = NULL WHERE id = 'exp_00000002';
+             UPDATE experiments SET description = '' WHERE id = 'exp_00000003';",
+        )
+        .expect("plant NULL and empty text");
+    drop(source);
+    let cases: [(&str, &str, DifferenceKind, &str); 9] = [
         (
             "experiment_documents",
             "UPDATE experiment_documents SET markdown_content = overlay(markdown_content placing \
@@ -350,6 +361,30 @@ async fn verify_catches_each_listed_difference() {
              '\"outro valor\"') WHERE id = 'syn_00000001'",
             DifferenceKind::Differs,
             "data",
+        ),
+        (
+            "experiments",
+            "UPDATE experiments SET created_at = created_at + interval '1 microsecond' WHERE id = 'exp_00000001'",
+            DifferenceKind::Differs,
+            "created_at",
+        ),
+        (
+            "region_analyses",
+            "UPDATE region_analyses SET synth_count = synth_count + 1 WHERE id = 'reg_00000001'",
+            DifferenceKind::Differs,
+            "synth_count",
+        ),
+        (
+            "experiments",
+            "UPDATE experiments SET description = '' WHERE id = 'exp_00000002' AND description IS NULL",
+            DifferenceKind::Differs,
+            "description",
+        ),
+        (
+            "experiments",
+            "UPDATE experiments SET description = NULL WHERE id = 'exp_00000003' AND description = ''",
+            DifferenceKind::Differs,
+            "description",
         ),
         (
             "chart_insights",
