@@ -284,21 +284,66 @@ fn postgres_database_up_down_up_check_and_a_dropped_index() {
         let out = synthlab(dir.path(), args, &env);
         assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out));
     }
-    // Two migrator processes at once on a fresh database.
+    // Two migrator processes at once on a fresh database. The test holds the migration lock
+    // first and releases it only once both processes wait for it (pg_locks), so they provably
+    // overlap; then one applies V1 while the other still waits, and finds nothing to do.
     let out = synthlab(dir.path(), &["migrate", "down", "--to", "0"], &env);
     assert!(out.status.success(), "{}", text(&out));
-    let a = command(dir.path(), &["migrate"], &env)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("a");
-    let b = command(dir.path(), &["migrate"], &env)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("b");
+    let holder = runtime.block_on(async {
+        let client = synthlab_db::pg::connect_url(&url).await.expect("connect");
+        client.batch_execute("BEGIN").await.expect("begin");
+        client
+            .execute(
+                "SELECT pg_advisory_xact_lock($1, hashtext(coalesce(current_schema(), '')))",
+                &[&synthlab_db::schema::MIGRATION_LOCK_CLASS],
+            )
+            .await
+            .expect("hold the migration lock");
+        client
+    });
+    let env_info = [("DATABASE_URL", url.as_str()), ("RUST_LOG", "synthlab_db=info")];
+    let migrator = |name: &str| {
+        command(dir.path(), &["migrate"], &env_info)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect(name)
+    };
+    let (a, b) = (migrator("a"), migrator("b"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let waiting: i64 = runtime.block_on(async {
+            holder
+                .query_one(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted \
+                     AND classid = $1::bigint::oid AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                    &[&i64::from(synthlab_db::schema::MIGRATION_LOCK_CLASS)],
+                )
+                .await
+                .expect("pg_locks")
+                .get(0)
+        });
+        if waiting == 2 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "after 60 s {waiting} migrator(s) wait for the held lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    runtime.block_on(holder.batch_execute("COMMIT")).expect("release");
     let (a, b) = (a.wait_with_output().expect("a"), b.wait_with_output().expect("b"));
     assert!(a.status.success() && b.status.success(), "{} / {}", text(&a), text(&b));
     let applied = [&a, &b].iter().filter(|o| text(o).contains("applied V1")).count();
     assert_eq!(applied, 1, "{} / {}", text(&a), text(&b));
+    for out in [&a, &b] {
+        assert!(
+            text(out).contains(synthlab_db::schema::LOCK_WAIT_MESSAGE),
+            "each says it waits: {}",
+            text(out)
+        );
+    }
 
     let db_url = url.clone();
     runtime.block_on(async {

@@ -388,11 +388,16 @@ mod with_postgres {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_slow_secondary_read_is_abandoned_after_the_budget_and_counted() {
+        // The budget is the configured one; the blocked secondary (a lock) makes the wait
+        // deterministic, and the bounds come from the budget: the call returns no sooner than
+        // the budget and long before the lock is released.
+        const BUDGET_MS: u64 = 300;
+        let budget = BUDGET_MS.to_string();
         let pair = Pair::new().await;
         let store = pair
             .store(&[
                 ("SYNTHLAB_ROUTE_EXPERIMENTS", "shadow"),
-                ("SYNTHLAB_SHADOW_BUDGET_MS", "100"),
+                ("SYNTHLAB_SHADOW_BUDGET_MS", budget.as_str()),
             ])
             .await;
         let mut new = NewExperiment::new("Slow", "h");
@@ -402,12 +407,18 @@ mod with_postgres {
         let lock = snapshot::lock_table(pair.pg(), "experiments").await;
         // If the call waited for the secondary it could only return after the lock is
         // released, which happens after it returns: bound the wait to fail instead of hanging.
+        let started = std::time::Instant::now();
         let got = tokio::time::timeout(Duration::from_secs(60), store.experiments().get(&new.id))
             .await
             .expect("the call does not wait for the blocked secondary")
             .expect("read")
             .expect("found");
+        let waited = started.elapsed();
         assert_eq!(got.name, "Slow");
+        assert!(
+            waited >= Duration::from_millis(BUDGET_MS),
+            "the caller got the answer after {waited:?}, before the {BUDGET_MS} ms budget ran out"
+        );
         let counters = store.cutover_counters();
         let get = row(&counters, "experiments", "get");
         assert_eq!(
@@ -416,13 +427,19 @@ mod with_postgres {
             "{counters:#?}"
         );
         snapshot::release(lock).await;
-        // Afterwards reads compare again.
-        store.experiments().get(&new.id).await.expect("read");
-        let get = row(&store.cutover_counters(), "experiments", "get").clone();
-        assert_eq!(
-            (get.shadow_reads, get.shadow_timeouts, get.shadow_mismatches),
-            (2, 1, 0)
-        );
+        // Afterwards reads compare again. On a loaded machine one read may still outlast the
+        // budget (counted as a timeout, compared nothing): read until one is compared.
+        let mut compared = false;
+        for _ in 0..20 {
+            store.experiments().get(&new.id).await.expect("read");
+            let get = row(&store.cutover_counters(), "experiments", "get").clone();
+            assert_eq!(get.problems(), 0, "{get:?}");
+            if get.shadow_reads > get.shadow_timeouts {
+                compared = true;
+                break;
+            }
+        }
+        assert!(compared, "no read of 20 was compared after the lock was released");
         pair.finish().await;
     }
 

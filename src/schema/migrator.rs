@@ -67,7 +67,13 @@ impl<'s> Migrator<'s> {
         let set = self.set.clone();
         match self.store.backend_ref() {
             #[cfg(feature = "sqlite")]
-            BackendRef::Sqlite(db) => db.exclusive(move |conn| super::sqlite::up(conn, &set, target)).await,
+            BackendRef::Sqlite(db) => {
+                let logs = caller_logs();
+                db.exclusive(move |conn| {
+                    tracing::dispatcher::with_default(&logs, || super::sqlite::up(conn, &set, target))
+                })
+                .await
+            }
             BackendRef::Postgres(db) => {
                 let mut client = db.client().await?;
                 postgres::up(&mut client, &set, target).await
@@ -103,8 +109,11 @@ impl<'s> Migrator<'s> {
         match self.store.backend_ref() {
             #[cfg(feature = "sqlite")]
             BackendRef::Sqlite(db) => {
-                db.exclusive(move |conn| super::sqlite::down(conn, &set, target, force))
-                    .await
+                let logs = caller_logs();
+                db.exclusive(move |conn| {
+                    tracing::dispatcher::with_default(&logs, || super::sqlite::down(conn, &set, target, force))
+                })
+                .await
             }
             BackendRef::Postgres(db) => {
                 let DatabaseConfig::Postgres(config) = self.store.config() else {
@@ -184,4 +193,11 @@ impl<'s> Migrator<'s> {
             }
         }
     }
+}
+
+/// The caller's log subscriber, for the SQLite work that runs on a blocking thread (whose own
+/// default is the global one): what a migration logs reaches the subscriber of its caller.
+#[cfg(feature = "sqlite")]
+fn caller_logs() -> tracing::Dispatch {
+    tracing::dispatcher::get_default(tracing::Dispatch::clone)
 }

@@ -44,6 +44,14 @@ pub use adopt::{AdoptOutcome, AdoptReport, DetectedLayout, RefusedRow};
 pub use data_loss::{DataAtRisk, Loss};
 pub use facts::TABLES;
 
+/// The message a migrator logs (INFO, once) when another one holds the migration lock and it
+/// has to wait: SQLite's exclusive lock, PostgreSQL's advisory lock of the schema.
+pub const LOCK_WAIT_MESSAGE: &str = "another connection holds the migration lock; waiting for it";
+
+/// First key of the transaction-scoped advisory lock a PostgreSQL migrator holds while it
+/// migrates (the second is `hashtext(current_schema())`); visible in `pg_locks` as `classid`.
+pub const MIGRATION_LOCK_CLASS: i32 = postgres::LOCK_CLASS;
+
 use crate::{BackendKind, DatabaseConfig, Error, Result};
 
 /// The newest schema version this build knows (the same in both dialects).

@@ -195,7 +195,7 @@ parity!(each_repository_call_has_one_span_with_its_facts, |db| {
     Ok(())
 });
 
-parity!(calls_above_the_slow_threshold_warn, |db| {
+parity!(calls_warn_exactly_when_they_reach_the_slow_threshold, |db| {
     let config = match db.kind() {
         BackendKind::Sqlite => {
             let path = db.sqlite_path.clone().context("sqlite path")?;
@@ -209,9 +209,24 @@ parity!(calls_above_the_slow_threshold_warn, |db| {
     };
     ensure!(config.slow_call() == Duration::ZERO);
     let slow_store = Store::connect(&config).await?;
+    let threshold = db.store.config().slow_call();
+    ensure!(
+        threshold == synthlab_db::observe::DEFAULT_SLOW_CALL,
+        "the case's store keeps the default"
+    );
     let (capture, _lines, _guard) = capture();
+    // Threshold 0: every call reaches it.
     slow_store.experiments().get("exp_missing").await?;
-    db.store.experiments().get("exp_missing").await?; // default threshold: 500 ms
+    // The default threshold: a call warns when, and only when, it took at least that long. A
+    // loaded machine may make a call that slow, so call until one stays under it (at most 20).
+    for _ in 0..20 {
+        db.store.experiments().get("exp_missing").await?;
+        let last = calls(&capture).last().map(|s| field(s, "duration_ms").parse::<f64>());
+        if last.is_some_and(|ms| ms.is_ok_and(|ms| ms < threshold.as_secs_f64() * 1000.0)) {
+            break;
+        }
+    }
+    let spans = calls(&capture);
     let warnings: Vec<Seen> = capture
         .events
         .lock()
@@ -220,15 +235,32 @@ parity!(calls_above_the_slow_threshold_warn, |db| {
         .filter(|e| e.name == "slow repository call")
         .cloned()
         .collect();
-    ensure!(
-        warnings.len() == 1,
-        "exactly the call over its threshold warns: {warnings:?}"
-    );
-    let warning = &warnings[0];
-    ensure!(warning.level == Level::WARN, "{warning:?}");
-    ensure!(field(warning, "method") == "get" && field(warning, "repository") == "ExperimentRepository");
-    ensure!(field(warning, "backend") == db.kind().as_str() && field(warning, "threshold_ms") == "0");
-    ensure!(!field(warning, "duration_ms").is_empty() && field(warning, "rows") == "0");
+    let mut under = 0;
+    for (i, span) in spans.iter().enumerate() {
+        let threshold_ms = if i == 0 { 0 } else { threshold.as_millis() as u64 };
+        let ms: f64 = field(span, "duration_ms").parse().context("duration_ms recorded")?;
+        let warned: Vec<&Seen> = warnings
+            .iter()
+            .filter(|w| {
+                field(w, "duration_ms") == field(span, "duration_ms")
+                    && field(w, "threshold_ms") == threshold_ms.to_string()
+            })
+            .collect();
+        let reached = ms >= threshold_ms as f64;
+        under += usize::from(!reached);
+        ensure!(
+            warned.len() == usize::from(reached),
+            "call {i} took {ms} ms against {threshold_ms} ms and logged {} warnings: {warnings:?}",
+            warned.len()
+        );
+        if let Some(warning) = warned.first() {
+            ensure!(warning.level == Level::WARN, "{warning:?}");
+            ensure!(field(warning, "method") == "get" && field(warning, "repository") == "ExperimentRepository");
+            ensure!(field(warning, "backend") == db.kind().as_str() && field(warning, "rows") == "0");
+        }
+    }
+    ensure!(warnings.len() == spans.len() - under, "no other warning: {warnings:?}");
+    ensure!(under >= 1, "no call of 20 stayed under {threshold:?}: {spans:?}");
     Ok(())
 });
 

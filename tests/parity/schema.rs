@@ -179,15 +179,105 @@ parity!(schema_failing_migration_leaves_no_trace_and_the_fix_applies, |db| {
     Ok(())
 });
 
+/// Counts the migration-lock waits migrators log (`schema::LOCK_WAIT_MESSAGE`) to the
+/// subscriber it is installed in.
+#[derive(Clone, Default)]
+struct LockWaits(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl LockWaits {
+    fn count(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for LockWaits {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        struct Message(String);
+        impl tracing::field::Visit for Message {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "message" {
+                    self.0 = format!("{value:?}");
+                }
+            }
+        }
+        let mut message = Message(String::new());
+        event.record(&mut message);
+        if message.0 == synthlab_db::schema::LOCK_WAIT_MESSAGE {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
+/// The migration lock of the case's database held from outside, as a migrator holds it
+/// (SQLite: an exclusive transaction; PostgreSQL: the schema's transaction-scoped advisory lock).
+enum HeldMigrationLock {
+    Sqlite(rusqlite::Connection),
+    Postgres(tokio_postgres::Client),
+}
+
+impl HeldMigrationLock {
+    async fn take(db: &TestDb) -> anyhow::Result<HeldMigrationLock> {
+        Ok(match db.kind() {
+            BackendKind::Sqlite => {
+                let conn = rusqlite::Connection::open(db.sqlite_path.clone().expect("path"))?;
+                conn.execute_batch("BEGIN EXCLUSIVE")?;
+                HeldMigrationLock::Sqlite(conn)
+            }
+            BackendKind::Postgres => {
+                let client = synthlab_db::pg::connect(db.pg_config.as_ref().expect("pg config")).await?;
+                client.batch_execute("BEGIN").await?;
+                client
+                    .execute(
+                        "SELECT pg_advisory_xact_lock($1, hashtext(coalesce(current_schema(), '')))",
+                        &[&synthlab_db::schema::MIGRATION_LOCK_CLASS],
+                    )
+                    .await?;
+                HeldMigrationLock::Postgres(client)
+            }
+        })
+    }
+
+    async fn release(self) -> anyhow::Result<()> {
+        match self {
+            HeldMigrationLock::Sqlite(conn) => conn.execute_batch("COMMIT")?,
+            HeldMigrationLock::Postgres(client) => client.batch_execute("COMMIT").await?,
+        }
+        Ok(())
+    }
+}
+
 parity!(schema_two_migrators_at_once_apply_once, |db| {
+    use tracing_subscriber::layer::SubscriberExt;
+
     let set = set_with(db, vec![tags_v2(db, false), slow_v3(db)]);
     db.migrator().with_set(set.clone())?.down(DownTarget::To(0)).await?;
     let (first, second) = (another_store(db).await?, another_store(db).await?);
-    let (a, b) = tokio::join!(
+    let waits = LockWaits::default();
+    let _logs = tracing::subscriber::set_default(tracing_subscriber::registry().with(waits.clone()));
+    // The lock is held before either migrator starts, and released only once both have said
+    // they wait for it: the two runs provably overlap. Then one applies everything while the
+    // other still waits, and finds nothing to do.
+    let held = HeldMigrationLock::take(db).await?;
+    let release = async {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while waits.count() < 2 {
+            anyhow::ensure!(
+                std::time::Instant::now() < deadline,
+                "after 60 s only {} migrator(s) waited for the held lock",
+                waits.count()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        held.release().await
+    };
+    let (a, b, released) = tokio::join!(
         async { first.migrator().with_set(set.clone())?.up(None).await },
         async { second.migrator().with_set(set.clone())?.up(None).await },
+        release,
     );
+    released?;
     let (a, b) = (a?, b?);
+    assert_eq!(waits.count(), 2, "each migrator waited once");
     let mut counts = [a.len(), b.len()];
     counts.sort_unstable();
     assert_eq!(

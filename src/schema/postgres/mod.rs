@@ -31,7 +31,7 @@ use crate::{BackendKind, Error, Result};
 /// First key of the advisory lock held while migrating ("synt" in ASCII); the second is a
 /// hash of the schema, so migrators of different schemas of one database do not wait on
 /// each other.
-const LOCK_CLASS: i32 = 0x7379_6e74;
+pub(crate) const LOCK_CLASS: i32 = 0x7379_6e74;
 
 /// A transaction handed to refinery: its batches run as savepoints.
 pub(crate) struct InTransaction<'t, 'c>(pub(crate) &'t Transaction<'c>);
@@ -83,8 +83,20 @@ impl AsyncQuery<Vec<Migration>> for InTransaction<'_, '_> {
 
 impl refinery::AsyncMigrate for InTransaction<'_, '_> {}
 
-/// Takes the migration lock of the current schema for the rest of the transaction.
+/// Takes the migration lock of the current schema for the rest of the transaction; says so
+/// once (INFO) when another migrator holds it and this one has to wait.
 async fn lock(tx: &Transaction<'_>) -> Result<()> {
+    let free = tx
+        .query_typed_one(
+            "SELECT pg_try_advisory_xact_lock($1, hashtext(coalesce(current_schema(), ''))), current_schema()::text",
+            &[(&LOCK_CLASS, Type::INT4)],
+        )
+        .await?;
+    if free.try_get(0)? {
+        return Ok(());
+    }
+    let schema: Option<String> = free.try_get(1)?;
+    tracing::info!(schema = schema.as_deref().unwrap_or(""), "{}", super::LOCK_WAIT_MESSAGE);
     tx.execute_typed(
         "SELECT pg_advisory_xact_lock($1, hashtext(coalesce(current_schema(), '')))",
         &[(&LOCK_CLASS, Type::INT4)],

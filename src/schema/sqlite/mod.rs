@@ -80,15 +80,26 @@ pub(crate) struct Tx<'c> {
 }
 
 impl<'c> Tx<'c> {
-    /// `BEGIN <mode>`, retrying while another writer holds the lock (up to [`LOCK_WAIT`]).
+    /// `BEGIN <mode>`, retrying while another writer holds the lock (up to [`LOCK_WAIT`]);
+    /// says so once (INFO) when it has to wait.
     pub(crate) fn begin(conn: &'c Connection, mode: &str) -> Result<Self> {
         let started = Instant::now();
+        let mut told = false;
         loop {
             match conn.execute_batch(&format!("BEGIN {mode}")) {
                 Ok(()) => return Ok(Tx { conn, open: true }),
                 Err(rusqlite::Error::SqliteFailure(e, _))
                     if e.code == ErrorCode::DatabaseBusy && started.elapsed() < LOCK_WAIT =>
                 {
+                    if !told {
+                        told = true;
+                        tracing::info!(
+                            database = conn.path().unwrap_or(":memory:"),
+                            waiting_up_to_s = LOCK_WAIT.as_secs(),
+                            "{}",
+                            super::LOCK_WAIT_MESSAGE
+                        );
+                    }
                     std::thread::sleep(Duration::from_millis(20));
                 }
                 Err(err) => {
