@@ -1,4 +1,4 @@
-//! Production behaviour: load, failures, TLS, restart, SQLite concurrency, observability,
+//! Production behaviour: load, failures, cancellation, TLS, restart, SQLite concurrency, observability,
 //! deployment files. PostgreSQL cases need `--features parity` (as the parity suite); the TLS
 //! and restart cases start their own throwaway cluster (see `cluster.rs`).
 
@@ -6,6 +6,7 @@
 #[path = "../parity/harness.rs"]
 mod harness;
 
+mod cancellation;
 mod cluster;
 mod deployment;
 #[cfg(feature = "parity")]
