@@ -29,7 +29,6 @@ mod synth;
 mod synth_group;
 mod synth_outcome;
 
-use rusqlite::trace::{TraceEvent, TraceEventCodes};
 use rusqlite::{Connection, OpenFlags};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -59,28 +58,19 @@ use crate::observe::{CallSettings, add_rows};
 use crate::{BackendKind, Error, ErrorKind, Result};
 
 thread_local! {
-    /// Whether the statement running on this thread is a query whose rows count as read.
-    static READING: Cell<bool> = const { Cell::new(false) };
-    /// Rows stepped by queries on this thread since [`counted`] last reset it.
+    /// Rows returned by queries on this thread since [`counted`] last reset it.
     static ROWS_READ: Cell<u64> = const { Cell::new(0) };
 }
 
-/// SQLite's trace hook (installed on every connection): counts the result rows of queries.
-/// Rows returned by writes (`INSERT … RETURNING`) are counted as changes instead.
-fn count_rows(event: TraceEvent<'_>) {
-    match event {
-        TraceEvent::Stmt(_, sql) => {
-            let sql = sql.trim_start();
-            let starts = |word: &str| sql.get(..word.len()).is_some_and(|h| h.eq_ignore_ascii_case(word));
-            READING.set(starts("select") || starts("with"));
-        }
-        TraceEvent::Row(_) if READING.get() => ROWS_READ.set(ROWS_READ.get().saturating_add(1)),
-        _ => {}
-    }
+/// Counts `n` rows returned by a read-only statement (`driver::rows_on`, which every
+/// repository query goes through) for the call in progress on this thread. Rows returned by
+/// writes (`INSERT … RETURNING`) are counted as changes instead.
+fn add_rows_read(n: usize) {
+    ROWS_READ.set(ROWS_READ.get().saturating_add(n as u64));
 }
 
-/// Runs `f` on `conn` (on the current blocking thread) and returns its result with the rows
-/// it read or changed, for the repository call's span.
+/// Runs `f` on `conn` (on the current thread) and returns its result with the rows it read or
+/// changed, for the repository call's span.
 fn counted<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<(T, u64)> {
     ROWS_READ.set(0);
     let before = conn.total_changes();
@@ -234,10 +224,6 @@ fn open(config: &SqliteConfig, read_only: bool) -> Result<Connection> {
     };
     conn.busy_timeout(config.busy_timeout)?;
     conn.set_prepared_statement_cache_capacity(128);
-    conn.trace_v2(
-        TraceEventCodes::SQLITE_TRACE_STMT | TraceEventCodes::SQLITE_TRACE_ROW,
-        Some(count_rows),
-    );
     conn.pragma_update(None, "foreign_keys", "ON")?;
     if !read_only && matches!(config.location, SqliteLocation::File(_)) {
         switch_to_wal(&conn, config.busy_timeout)?;
