@@ -311,34 +311,76 @@ fn pgbench_path() -> PathBuf {
     found.pop().unwrap_or_else(|| PathBuf::from("pgbench"))
 }
 
+/// Reads by id per second through the repository: 16 tasks over a pool of 16.
 async fn ours_tps(params: &str, seconds: u64) -> AnyResult<f64> {
     let store = Store::connect_url(&bench_db_url(&format!("sslmode=disable&pool_max_size=16&{params}"))?).await?;
-    let done = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
+    let counter = Counter::default();
     let mut tasks = tokio::task::JoinSet::new();
     for task in 0..16usize {
-        let (store, done, stop) = (store.clone(), done.clone(), stop.clone());
+        let (store, counter) = (store.clone(), counter.clone());
         tasks.spawn(async move {
             let repo = store.experiments();
             let mut n = task * 7919;
-            while !stop.load(Ordering::Relaxed) {
+            while counter.running() {
                 n = n.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-                if repo.get(&id(n >> 8)).await.ok().flatten().is_some() {
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
+                counter.count(repo.get(&id(n >> 8)).await.ok().flatten().is_some());
             }
         });
     }
-    // Warm-up (connections, statement caches), then count for `seconds`.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let start_count = done.load(Ordering::Relaxed);
-    let started = Instant::now();
-    tokio::time::sleep(Duration::from_secs(seconds)).await;
-    let counted = done.load(Ordering::Relaxed) - start_count;
-    let elapsed = started.elapsed().as_secs_f64();
-    stop.store(true, Ordering::Relaxed);
-    while tasks.join_next().await.is_some() {}
-    Ok(counted as f64 / elapsed)
+    Ok(counter.measure(tasks, seconds).await)
+}
+
+/// The same reads on the raw driver: 16 tasks, each with its own tokio-postgres connection
+/// and prepared statement (the driver's ceiling on this machine).
+async fn raw_tps(seconds: u64) -> AnyResult<f64> {
+    let counter = Counter::default();
+    let mut tasks = tokio::task::JoinSet::new();
+    for task in 0..16usize {
+        let client = raw_client().await?;
+        let select = client.prepare(SELECT_PG).await?;
+        let counter = counter.clone();
+        tasks.spawn(async move {
+            let mut n = task * 7919;
+            while counter.running() {
+                n = n.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                counter.count(client.query_opt(&select, &[&id(n >> 8)]).await.ok().flatten().is_some());
+            }
+        });
+    }
+    Ok(counter.measure(tasks, seconds).await)
+}
+
+/// Calls counted by looping tasks, and the flag that stops them.
+#[derive(Clone, Default)]
+struct Counter {
+    done: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Counter {
+    fn running(&self) -> bool {
+        !self.stop.load(Ordering::Relaxed)
+    }
+
+    fn count(&self, answered: bool) {
+        if answered {
+            self.done.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Calls per second over `seconds` after a 500 ms warm-up (connections, statement
+    /// caches); then stops the tasks.
+    async fn measure(&self, mut tasks: tokio::task::JoinSet<()>, seconds: u64) -> f64 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let start_count = self.done.load(Ordering::Relaxed);
+        let started = Instant::now();
+        tokio::time::sleep(Duration::from_secs(seconds)).await;
+        let counted = self.done.load(Ordering::Relaxed) - start_count;
+        let elapsed = started.elapsed().as_secs_f64();
+        self.stop.store(true, Ordering::Relaxed);
+        while tasks.join_next().await.is_some() {}
+        counted as f64 / elapsed
+    }
 }
 
 fn pgbench_tps(seconds: u64) -> AnyResult<f64> {
@@ -395,28 +437,99 @@ async fn throughput() -> AnyResult<()> {
          {ROUNDS} rounds (pgbench, then each mode; ratio to the same round's pgbench)"
     );
     let modes = [
-        ("verified (1000 ms)", "pool_recycling=verified"),
-        ("verified (every)", "pool_recycling=verified&pool_verify_after_ms=0"),
-        ("fast", "pool_recycling=fast"),
+        ("verified (1000 ms)", Some("pool_recycling=verified")),
+        (
+            "verified (every)",
+            Some("pool_recycling=verified&pool_verify_after_ms=0"),
+        ),
+        ("fast", Some("pool_recycling=fast")),
+        ("raw tokio-postgres", None),
     ];
     let mut ratios = vec![Vec::new(); modes.len()];
     for round in 0..ROUNDS {
         let pgbench = tokio::task::spawn_blocking(move || pgbench_tps(seconds)).await??;
         let mut line = format!("  round {}: pgbench {pgbench:>7.0} tps", round + 1);
         for (mode, (label, params)) in modes.iter().enumerate() {
-            let ours = ours_tps(params, seconds).await?;
+            let ours = match params {
+                Some(params) => ours_tps(params, seconds).await?,
+                None => raw_tps(seconds).await?,
+            };
             ratios[mode].push(ours / pgbench);
             line += &format!(" | {label} {ours:>7.0}/s {:.2}×", ours / pgbench);
         }
         println!("{line}");
     }
-    for ((label, _), mut ratio) in modes.iter().zip(ratios) {
+    for ((label, params), mut ratio) in modes.iter().zip(ratios) {
         ratio.sort_by(f64::total_cmp);
+        let goal = match params {
+            Some(_) => "goal ≥ 0.95×",
+            None => "the driver's ceiling, for reference",
+        };
         println!(
-            "  {label:<20} ours ÷ pgbench: median {:.2}×, range {:.2}–{:.2}×   (goal ≥ 0.95×)",
+            "  {label:<20} ÷ pgbench: median {:.2}×, range {:.2}–{:.2}×   ({goal})",
             ratio[ratio.len() / 2],
             ratio[0],
             ratio[ratio.len() - 1]
+        );
+    }
+    Ok(())
+}
+
+/// Latency of one read every 100 ms after a burst opened 16 connections: every connection
+/// then waits 1.6 s between uses when the pool hands out the least recently used one, so
+/// `verified` would check each call; handing out the most recently used one, it checks
+/// none. Median of `CALLS` calls per mode, the modes interleaved call by call.
+async fn low_load() -> AnyResult<()> {
+    const CALLS: usize = 40;
+    println!(
+        "\n[4] low load: 16 connections opened by a burst, then one read every 100 ms ({CALLS} per mode, interleaved)"
+    );
+    let modes = [
+        ("verified (1000 ms)", "pool_recycling=verified"),
+        ("fast", "pool_recycling=fast"),
+    ];
+    let mut stores = Vec::new();
+    for (_, params) in modes {
+        let store = Store::connect_url(&bench_db_url(&format!("sslmode=disable&pool_max_size=16&{params}"))?).await?;
+        let mut burst = tokio::task::JoinSet::new();
+        for n in 0..16 {
+            let store = store.clone();
+            burst.spawn(async move {
+                // Hold a connection long enough for all 16 to be open at once.
+                store
+                    .transaction(async |tx| {
+                        tx.experiments().get(&id(n)).await?;
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        Ok(())
+                    })
+                    .await
+            });
+        }
+        while let Some(done) = burst.join_next().await {
+            done??;
+        }
+        stores.push(store);
+    }
+    let mut latencies = vec![Vec::new(); modes.len()];
+    for n in 0..CALLS {
+        for (mode, store) in stores.iter().enumerate() {
+            tokio::time::sleep(Duration::from_millis(100 / modes.len() as u64)).await;
+            let started = Instant::now();
+            store.experiments().get(&id(n)).await?.ok_or("missing")?;
+            latencies[mode].push(started.elapsed().as_secs_f64() * 1e6);
+        }
+    }
+    let medians: Vec<f64> = latencies
+        .iter_mut()
+        .map(|l| {
+            l.sort_by(f64::total_cmp);
+            l[l.len() / 2]
+        })
+        .collect();
+    for ((label, _), median) in modes.iter().zip(&medians) {
+        println!(
+            "  {label:<20} median {median:>7.1} µs   ratio to fast {:.2}×",
+            median / medians[medians.len() - 1]
         );
     }
     Ok(())
@@ -470,6 +583,7 @@ async fn main() -> AnyResult<()> {
         drop(store);
         postgres_overhead().await?;
         throughput().await?;
+        low_load().await?;
         startup()
     }
     .await;
