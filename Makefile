@@ -6,14 +6,14 @@ export PARITY_DATABASE_URL
 
 .PHONY: demo test check fmt lint test-sqlite build pg-start pg-stop clean-demo \
 	migrate-up migrate-down migrate-status migrate-new schema-check bench-migrate \
-	check-no-sqlite bench-cutover cutover-demo bench-copy legacy-file bench-repo doctor
+	check-no-sqlite bench-cutover cutover-demo bench-copy legacy-file bench-repo doctor check-lib-only bench-sync
 
 ## Create ./synthlab.db (or use DATABASE_URL), load the demo data through the repositories, print the status.
 demo:
 	$(CARGO) run --quiet --bin synthlab-db -- demo
 
-## Format check + clippy (-D warnings) + the postgres-only build + the whole suite with the parity half on PostgreSQL.
-test: check check-no-sqlite
+## Format check + clippy (-D warnings) + the postgres-only build + the library as a service links it + the whole suite with the parity half on PostgreSQL.
+test: check check-no-sqlite check-lib-only
 	$(CARGO) test --features parity
 	$(CARGO) test -p synthlab-db-macros
 
@@ -57,9 +57,9 @@ clean-demo:
 migrate-up:
 	$(CARGO) run --quiet --bin synthlab-db -- migrate up $(if $(TO),--to $(TO))
 
-## Roll back through the down scripts: STEPS=K (default 1) or TO=N.
+## Roll back through the down scripts: STEPS=K (default 1) or TO=N; refused when data would be lost unless FORCE=1.
 migrate-down:
-	$(CARGO) run --quiet --bin synthlab-db -- migrate down $(if $(TO),--to $(TO),--steps $(or $(STEPS),1))
+	$(CARGO) run --quiet --bin synthlab-db -- migrate down $(if $(TO),--to $(TO),--steps $(or $(STEPS),1)) $(if $(FORCE),--force)
 
 ## Current version, pending migrations, problems (exit 1 when the history does not match).
 migrate-status:
@@ -80,8 +80,8 @@ bench-migrate:
 
 ## The legacy backend compiled out: builds, no rusqlite in the dependency tree, sqlite:// refused clearly (exit 2).
 check-no-sqlite:
-	$(CARGO) build --no-default-features --features postgres
-	@n=$$($(CARGO) tree --no-default-features --features postgres | grep -c rusqlite); \
+	$(CARGO) build --no-default-features --features postgres,cli
+	@n=$$($(CARGO) tree --no-default-features --features postgres,cli | grep -c rusqlite); \
 	if [ "$$n" != 0 ]; then echo "check-no-sqlite: rusqlite appears $$n times in the postgres-only tree"; exit 1; fi
 	@out=$$(./target/debug/synthlab-db --database-url sqlite://no-sqlite-check.db status 2>&1); code=$$?; \
 	if [ "$$code" != 2 ] || ! echo "$$out" | grep -q "no SQLite backend"; then \
@@ -103,9 +103,24 @@ SCALE ?= 1
 bench-copy:
 	scripts/bench-copy.sh $(SCALE)
 
-## A deterministic legacy file: make legacy-file SCALE=1 LAYOUT=15 SEED=7 OUT=legacy.db [DIRTY=1]
+## A deterministic legacy file: make legacy-file SCALE=1 LAYOUT=15 SEED=7 OUT=legacy.db [DIRTY=1] [FORCE=1 replaces OUT]
 LAYOUT ?= 15
 SEED ?= 7
 OUT ?= legacy.db
 legacy-file:
-	$(CARGO) run --quiet --release --bin synthlab-db -- generate --out $(OUT) --scale $(SCALE) --layout $(LAYOUT) --seed $(SEED) $(if $(DIRTY),--dirty,)
+	$(CARGO) run --quiet --release --bin synthlab-db -- generate --out $(OUT) --scale $(SCALE) --layout $(LAYOUT) --seed $(SEED) $(if $(DIRTY),--dirty,) $(if $(FORCE),--force,)
+
+## The library as a service links it (default-features = false, features = ["sqlite", "postgres"]):
+## it builds, and none of the tool crates (CLI, progress bars, log output, anyhow, .env) is in its tree.
+LIB_ONLY_FEATURES = --no-default-features --features sqlite,postgres
+check-lib-only:
+	$(CARGO) build --lib $(LIB_ONLY_FEATURES)
+	@tree=$$($(CARGO) tree -e normal --prefix none $(LIB_ONLY_FEATURES)) || exit 1; \
+	found=$$(echo "$$tree" | grep -E '^(clap|indicatif|anyhow|dotenvy|tracing-subscriber) v' | sort -u | tr '\n' ' '); \
+	if [ -n "$$found" ]; then echo "check-lib-only: tool crates in the library's tree: $$found"; exit 1; fi; \
+	echo "check-lib-only: ok: $$(echo "$$tree" | sort -u | wc -l) crates, none of clap, indicatif, anyhow, dotenvy, tracing-subscriber"
+
+## Live sync: capture overhead, steady lag at 60 and 500 writes/s, drain, apply throughput, initial sync under writes, peak RSS (release build).
+bench-sync:
+	$(CARGO) build --release --bin synthlab-db --example bench_sync
+	BENCH_DATABASE_URL=$${BENCH_DATABASE_URL:-$(PARITY_DATABASE_URL)} ./target/release/examples/bench_sync

@@ -48,13 +48,9 @@ fn micros(d: Duration) -> f64 {
 }
 
 async fn admin(server: &PostgresConfig) -> tokio_postgres::Client {
-    let (client, connection) = server
-        .driver_config()
-        .connect(tokio_postgres::NoTls)
+    synthlab_db::pg::connect(server)
         .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {} is unreachable: {e}", server.redacted_url()));
-    tokio::spawn(connection);
-    client
+        .unwrap_or_else(|e| panic!("PostgreSQL at {} is unreachable: {e}", server.redacted_url()))
 }
 
 async fn store(sqlite: &DatabaseConfig, postgres: &PostgresConfig, mode: &str) -> Store {

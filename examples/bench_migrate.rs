@@ -49,8 +49,7 @@ async fn postgres() -> anyhow::Result<Vec<Duration>> {
     let DatabaseConfig::Postgres(server) = url.parse::<DatabaseConfig>()? else {
         anyhow::bail!("BENCH_DATABASE_URL must be a postgres:// URL");
     };
-    let (admin, connection) = server.driver_config().connect(tokio_postgres::NoTls).await?;
-    tokio::spawn(connection);
+    let admin = synthlab_db::pg::connect(&server).await?;
     let mut times = Vec::new();
     for run in 0..RUNS {
         let schema = format!("bench_migrate_{}_{run}", std::process::id());

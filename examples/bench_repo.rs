@@ -10,7 +10,12 @@
 //!    mode and the raw driver); goal ≥ 0.95× pgbench's TPS.
 //! 3. Startup: process start to first query answered (the `startup_probe` example), PostgreSQL.
 //!    Goal < 100 ms.
-//! 4. Light load: one read every 100 ms after a burst opened 16 connections, `verified` vs
+//! 4. PgBouncer: the same read-by-id throughput (16 tasks) through a real PgBouncer in
+//!    transaction mode with `pgbouncer=true` (unnamed statements), divided by the throughput
+//!    connected directly (cached prepared statements), in interleaved rounds of one run; also
+//!    `pgbouncer=true` without a pooler, to tell the statements' cost from the hop's.
+//!    Goal ≥ 0.7×. Needs the `pgbouncer` binary (`apt-get install -y pgbouncer`).
+//! 5. Light load: one read every 100 ms after a burst opened 16 connections, `verified` vs
 //!    `fast` recycling (what the idle check costs a caller).
 //!
 //! Environment: `BENCH_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`;
@@ -26,6 +31,9 @@ use std::time::{Duration, Instant};
 
 use synthlab_db::model::NewExperiment;
 use synthlab_db::{DatabaseConfig, Store};
+
+#[path = "../tests/support/pgbouncer.rs"]
+mod pgbouncer;
 
 const ROWS: usize = 1000;
 const BENCH_DB: &str = "synthlab_bench";
@@ -240,16 +248,13 @@ fn bench_db_url(params: &str) -> AnyResult<String> {
 }
 
 async fn admin(sql: &str) -> AnyResult<()> {
-    let (client, connection) = tokio_postgres::connect(&server_url(), tokio_postgres::NoTls).await?;
-    tokio::spawn(connection);
+    let client = synthlab_db::pg::connect_url(&server_url()).await?;
     client.batch_execute(sql).await?;
     Ok(())
 }
 
 async fn raw_client() -> AnyResult<tokio_postgres::Client> {
-    let (client, connection) = tokio_postgres::connect(&bench_db_url("")?, tokio_postgres::NoTls).await?;
-    tokio::spawn(connection);
-    Ok(client)
+    Ok(synthlab_db::pg::connect_url(&bench_db_url("")?).await?)
 }
 
 async fn postgres_overhead() -> AnyResult<()> {
@@ -337,7 +342,16 @@ fn pgbench_path() -> PathBuf {
 
 /// Reads by id per second through the repository: 16 tasks over a pool of 16.
 async fn ours_tps(params: &str, seconds: u64) -> AnyResult<f64> {
-    let store = Store::connect_url(&bench_db_url(&format!("sslmode=disable&pool_max_size=16&{params}"))?).await?;
+    url_tps(
+        &bench_db_url(&format!("sslmode=disable&pool_max_size=16&{params}"))?,
+        seconds,
+    )
+    .await
+}
+
+/// Read-by-id calls per second of 16 tasks on a store connected to `url`.
+async fn url_tps(url: &str, seconds: u64) -> AnyResult<f64> {
+    let store = Store::connect_url(url).await?;
     let counter = Counter::default();
     let mut tasks = tokio::task::JoinSet::new();
     for task in 0..16usize {
@@ -408,7 +422,12 @@ impl Counter {
 }
 
 fn pgbench_tps(seconds: u64) -> AnyResult<f64> {
-    let url = url::Url::parse(&bench_db_url("")?)?;
+    pgbench_tps_at(&bench_db_url("")?, "prepared", seconds)
+}
+
+/// pgbench's TPS on the read-by-id SELECT, 16 clients, against `url` in protocol `mode`.
+fn pgbench_tps_at(url: &str, mode: &str, seconds: u64) -> AnyResult<f64> {
+    let url = url::Url::parse(url)?;
     let script = std::env::temp_dir().join(format!("synthlab-bench-{}.sql", std::process::id()));
     std::fs::write(
         &script,
@@ -419,7 +438,7 @@ fn pgbench_tps(seconds: u64) -> AnyResult<f64> {
         ),
     )?;
     let out = Command::new(pgbench_path())
-        .args(["-n", "-M", "prepared", "-c", "16", "-j", "2", "-T"])
+        .args(["-n", "-M", mode, "-c", "16", "-j", "2", "-T"])
         .arg(seconds.to_string())
         .arg("-f")
         .arg(&script)
@@ -433,7 +452,7 @@ fn pgbench_tps(seconds: u64) -> AnyResult<f64> {
                 url.username()
             },
         ])
-        .arg(BENCH_DB)
+        .arg(url.path().trim_start_matches('/'))
         .stderr(Stdio::inherit())
         .output()?;
     let _ = std::fs::remove_file(&script);
@@ -506,7 +525,7 @@ async fn throughput() -> AnyResult<()> {
 async fn low_load() -> AnyResult<()> {
     const CALLS: usize = 40;
     println!(
-        "\n[4] low load: 16 connections opened by a burst, then one read every 100 ms ({CALLS} per mode, interleaved)"
+        "\n[5] light load: 16 connections opened by a burst, then one read every 100 ms ({CALLS} per mode, interleaved)"
     );
     let modes = [
         ("verified (1000 ms)", "pool_recycling=verified"),
@@ -559,6 +578,89 @@ async fn low_load() -> AnyResult<()> {
     Ok(())
 }
 
+async fn pgbouncer_throughput() -> AnyResult<()> {
+    const ROUNDS: usize = 3;
+    let seconds: u64 = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let upstream = pgbouncer::Upstream::from_url(&server_url());
+    let small = pgbouncer::PgBouncer::start_sized(&upstream, &[], 4);
+    let large = pgbouncer::PgBouncer::start_sized(&upstream, &[], 16);
+    println!(
+        "\n[4] PgBouncer {} (pool_mode=transaction, server connections handed out in turn): read by id, 16 tasks, \
+         {seconds} s per run, {ROUNDS} interleaved rounds (best and median per setup)",
+        pgbouncer_version()
+    );
+    let common = "sslmode=disable&pool_max_size=16&pool_recycling=verified";
+    let setups = [
+        ("direct (prepared, cached)", bench_db_url(common)?),
+        (
+            "direct, pgbouncer=true",
+            bench_db_url(&format!("{common}&pgbouncer=true"))?,
+        ),
+        (
+            "PgBouncer, 4 server conns",
+            small.url(BENCH_DB, &format!("{common}&pgbouncer=true")),
+        ),
+        (
+            "PgBouncer, 16 server conns",
+            large.url(BENCH_DB, &format!("{common}&pgbouncer=true")),
+        ),
+    ];
+    let mut runs: Vec<Vec<f64>> = vec![Vec::new(); setups.len()];
+    for _ in 0..ROUNDS {
+        for (i, (_, url)) in setups.iter().enumerate() {
+            runs[i].push(url_tps(url, seconds).await?);
+        }
+    }
+    let stats = |runs: &mut Vec<f64>| {
+        runs.sort_by(f64::total_cmp);
+        (runs[runs.len() - 1], runs[runs.len() / 2])
+    };
+    // The same ratio for pgbench itself: the ceiling for a client that cannot keep prepared
+    // statements across transactions (PgBouncer 1.18 does not support them).
+    let bounced = small.url(BENCH_DB, "");
+    let direct_url = bench_db_url("")?;
+    let reference = tokio::task::spawn_blocking(move || -> AnyResult<[f64; 3]> {
+        Ok([
+            pgbench_tps_at(&direct_url, "prepared", seconds)?,
+            pgbench_tps_at(&direct_url, "extended", seconds)?,
+            pgbench_tps_at(&bounced, "extended", seconds)?,
+        ])
+    })
+    .await??;
+    let (direct_best, direct_median) = stats(&mut runs[0]);
+    for (i, (label, _)) in setups.iter().enumerate() {
+        let (best, median) = stats(&mut runs[i]);
+        println!(
+            "  {label:<28} best {best:>8.0} calls/s  median {median:>8.0} calls/s   ÷ direct: best {:>4.2}×  median {:>4.2}×{}",
+            best / direct_best,
+            median / direct_median,
+            if i >= 2 { "   (goal ≥ 0.70×)" } else { "" }
+        );
+    }
+    println!(
+        "  pgbench -c 16, same SELECT: -M prepared direct {:.0} tps; -M extended direct {:.0} tps ({:.2}×); \
+         -M extended through PgBouncer (4 server conns) {:.0} tps ({:.2}×)",
+        reference[0],
+        reference[1],
+        reference[1] / reference[0],
+        reference[2],
+        reference[2] / reference[0]
+    );
+    Ok(())
+}
+
+fn pgbouncer_version() -> String {
+    Command::new("pgbouncer")
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).lines().next().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 fn startup() -> AnyResult<()> {
     println!("\n[3] startup: process start to first query answered (examples/startup_probe, PostgreSQL)");
     let probe = std::env::current_exe()?.with_file_name("startup_probe");
@@ -608,6 +710,7 @@ async fn main() -> AnyResult<()> {
         postgres_overhead().await?;
         throughput().await?;
         startup()?;
+        pgbouncer_throughput().await?;
         low_load().await
     }
     .await;

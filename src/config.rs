@@ -220,6 +220,10 @@ pub struct PostgresConfig {
     pub tls: TlsConfig,
     /// Repository calls at least this long log a warning (`?slow_call_ms=`, default 500).
     pub slow_call: Duration,
+    /// A transaction pooler (PgBouncer, `pool_mode = transaction`) sits in front of the server
+    /// (`?pgbouncer=true`, env `SYNTHLAB_PGBOUNCER=1`): no named prepared statements, no
+    /// session state between transactions.
+    pub pgbouncer: bool,
     redacted: String,
 }
 
@@ -229,9 +233,20 @@ impl PostgresConfig {
         &self.redacted
     }
 
-    /// The connection settings for the driver (the password is inside: never print it).
-    pub fn driver_config(&self) -> &tokio_postgres::Config {
-        &self.driver
+    /// The server's host and port as the URL names them (the first, if several).
+    pub fn host_port(&self) -> (String, u16) {
+        let host = match self.driver.get_hosts().first() {
+            Some(tokio_postgres::config::Host::Tcp(name)) => name.clone(),
+            #[cfg(unix)]
+            Some(tokio_postgres::config::Host::Unix(path)) => path.display().to_string(),
+            None => "localhost".to_owned(),
+        };
+        (host, self.driver.get_ports().first().copied().unwrap_or(5432))
+    }
+
+    /// The user name the URL gives, if any.
+    pub fn user(&self) -> Option<&str> {
+        self.driver.get_user()
     }
 
     /// The database name (`postgres` when the URL names none).
@@ -253,18 +268,11 @@ impl PostgresConfig {
     pub fn with_dbname(&self, dbname: &str) -> PostgresConfig {
         let mut copy = self.clone();
         copy.driver.dbname(dbname);
-        let (base, query) = match self.redacted.split_once('?') {
-            Some((base, query)) => (base, Some(query)),
-            None => (self.redacted.as_str(), None),
-        };
-        let base = match base.rfind('/') {
-            Some(slash) if slash > base.find("://").map_or(0, |p| p + 2) => &base[..slash],
-            _ => base,
-        };
-        copy.redacted = match query {
-            Some(query) => format!("{base}/{dbname}?{query}"),
-            None => format!("{base}/{dbname}"),
-        };
+        // The printable form is itself a parsed (and redacted) URL: change its path only.
+        if let Ok(mut shown) = url::Url::parse(&self.redacted) {
+            shown.set_path(&format!("/{}", percent_encode(dbname)));
+            copy.redacted = shown.to_string();
+        }
         copy
     }
 }
@@ -281,6 +289,7 @@ impl fmt::Debug for PostgresConfig {
             .field("pool_verify_after", &self.pool_verify_after)
             .field("tls", &self.tls)
             .field("slow_call", &self.slow_call)
+            .field("pgbouncer", &self.pgbouncer)
             .finish()
     }
 }
@@ -403,9 +412,41 @@ impl DatabaseConfig {
 
 /// Reads `./.env` if present, without touching the process environment.
 pub(crate) fn read_dotenv() -> HashMap<String, String> {
-    dotenvy::from_filename_iter(".env")
-        .map(|iter| iter.filter_map(|item| item.ok()).collect())
+    std::fs::read_to_string(".env")
+        .map(|text| parse_dotenv(&text))
         .unwrap_or_default()
+}
+
+/// The `NAME=value` lines of a `.env` file. Blank lines and `#` comments are skipped, an
+/// `export ` prefix is allowed, a value in matching single or double quotes is taken without
+/// them, an unquoted value ends at ` #`. Values are literal (no `$VAR` expansion, no escapes);
+/// a line of another shape is skipped; a later line wins.
+fn parse_dotenv(text: &str) -> HashMap<String, String> {
+    let mut vars = HashMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        let line = line.strip_prefix("export ").map_or(line, str::trim_start);
+        if line.starts_with('#') {
+            continue;
+        }
+        let Some((name, value)) = line.split_once('=') else {
+            continue;
+        };
+        let name = name.trim();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+            continue;
+        }
+        let value = value.trim();
+        let value = match value.chars().next() {
+            Some(quote @ ('"' | '\'')) => match value[1..].find(quote) {
+                Some(end) => &value[1..=end],
+                None => continue,
+            },
+            _ => value.split_once(" #").map_or(value, |(v, _)| v).trim_end(),
+        };
+        vars.insert(name.to_owned(), value.to_owned());
+    }
+    vars
 }
 
 impl FromStr for DatabaseConfig {
@@ -436,16 +477,67 @@ pub const ENV_VARIABLES: &[(&str, &str)] = &[
     ("SYNTHLAB_SQLITE_BUSY_TIMEOUT_MS", "busy_timeout_ms"),
     ("SYNTHLAB_SQLITE_MAX_READERS", "max_readers"),
     ("SYNTHLAB_SLOW_CALL_MS", "slow_call_ms"),
+    ("SYNTHLAB_PGBOUNCER", "pgbouncer"),
 ];
 
+/// The allowed range of every numeric option, by URL option name (environment variables use
+/// the range of the option they stand for, see [`ENV_VARIABLES`]). Numbers are bounded when
+/// parsed, so a huge value is a configuration error instead of an overflow or a huge
+/// allocation later on.
+pub const NUMBER_RANGES: &[(&str, u64, u64)] = &[
+    ("pool_max_size", 1, 10_000),
+    ("pool_timeout", 0, 86_400),
+    ("pool_create_timeout", 0, 86_400),
+    ("pool_recycle_timeout", 0, 86_400),
+    ("pool_verify_after_ms", 0, 86_400_000),
+    ("connect_timeout", 0, 86_400),
+    ("slow_call_ms", 0, 86_400_000),
+    ("busy_timeout_ms", 0, 86_400_000),
+    ("max_readers", 0, 256),
+    ("keepalives", 0, 1),
+    ("keepalives_idle", 0, 86_400),
+    ("keepalives_interval", 0, 86_400),
+    ("keepalives_retries", 0, 1_000),
+    ("tcp_user_timeout", 0, 86_400_000),
+    ("port", 1, 65_535),
+    ("shadow_budget_ms", 0, 86_400_000),
+];
+
+/// `value` as a whole number within the range [`NUMBER_RANGES`] gives `option`; `what` names
+/// the setting in the error (an option or an environment variable).
+pub(crate) fn bounded_number(option: &str, what: &str, value: &str) -> std::result::Result<u64, String> {
+    let (min, max) = NUMBER_RANGES
+        .iter()
+        .find(|(name, _, _)| *name == option)
+        .map_or((0, u64::MAX), |(_, min, max)| (*min, *max));
+    match value.trim().parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{what} must be a whole number from {min} to {max}, got '{}'",
+            shorten_value(value)
+        )),
+    }
+}
+
+/// A value as quoted in an error: at most 40 characters.
+fn shorten_value(value: &str) -> String {
+    let mut out: String = value.chars().take(40).collect();
+    if out.len() < value.len() {
+        out.push('…');
+    }
+    out
+}
+
 fn env_number(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Result<Option<u64>> {
+    let option = ENV_VARIABLES
+        .iter()
+        .find(|(var, _)| *var == name)
+        .map_or(name, |(_, option)| option);
     match env(name) {
         None => Ok(None),
-        Some(value) => value.trim().parse::<u64>().map(Some).map_err(|_| {
-            Error::config(format!(
-                "environment variable {name} must be a whole number, got '{value}'"
-            ))
-        }),
+        Some(value) => bounded_number(option, &format!("environment variable {name}"), &value)
+            .map(Some)
+            .map_err(Error::config),
     }
 }
 
@@ -512,12 +604,25 @@ const DRIVER_OPTIONS: &[&str] = &[
 const KNOWN_POSTGRES_OPTIONS: &str = "sslmode, sslrootcert, sslcert, sslkey, connect_timeout, pool_max_size, \
      pool_timeout, pool_create_timeout, pool_recycle_timeout, pool_recycling, pool_verify_after_ms, slow_call_ms, application_name, \
      options, keepalives, keepalives_idle, keepalives_interval, keepalives_retries, tcp_user_timeout, \
-     target_session_attrs, hostaddr";
+     target_session_attrs, hostaddr, pgbouncer";
 
 fn parse_postgres(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<DatabaseConfig> {
     let url = url::Url::parse(raw).map_err(|e| config_error(raw, e))?;
     if url.host_str().is_none_or(str::is_empty) {
         return Err(config_error(raw, "a PostgreSQL URL needs a host"));
+    }
+    // An `@` after the host, or a fragment, is a password with an unencoded `/`, `?` or `#`
+    // far more often than a database name: refuse instead of connecting somewhere unintended.
+    let no_userinfo = url.username().is_empty() && url.password().is_none();
+    let at_in_query = url
+        .query_pairs()
+        .any(|(k, v)| k.contains('@') || (v.contains('@') && no_userinfo && k != "password" && k != "user"));
+    if url.path().contains('@') || url.fragment().is_some() || at_in_query {
+        return Err(config_error(
+            raw,
+            "an '@' after the host or a '#' in the URL: percent-encode '/', '?', '#' and '@' \
+             in the user name and password (%2F, %3F, %23, %40)",
+        ));
     }
     let env_recycling = match env("SYNTHLAB_POOL_RECYCLING") {
         None => None,
@@ -537,6 +642,14 @@ fn parse_postgres(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Dat
     let mut slow_call = slow_call_default(env)?;
     let mut tls = TlsConfig::default();
     let mut connect_timeout = Duration::from_secs(10);
+    let mut pgbouncer = match env("SYNTHLAB_PGBOUNCER") {
+        None => false,
+        Some(value) => parse_switch(&value).ok_or_else(|| {
+            Error::config(format!(
+                "environment variable SYNTHLAB_PGBOUNCER must be 1/0 or true/false, got '{value}'"
+            ))
+        })?,
+    };
     let mut driver_query: Vec<(String, String)> = Vec::new();
     for (key, value) in url.query_pairs() {
         let (key, value) = (key.into_owned(), value.into_owned());
@@ -556,6 +669,10 @@ fn parse_postgres(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Dat
             "pool_verify_after_ms" => pool_verify_after = Duration::from_millis(parse_number(raw, &key, &value)?),
             "slow_call_ms" => slow_call = Duration::from_millis(parse_number(raw, &key, &value)?),
             "connect_timeout" => connect_timeout = Duration::from_secs(parse_number(raw, &key, &value)?),
+            "pgbouncer" => {
+                pgbouncer = parse_switch(&value)
+                    .ok_or_else(|| config_error(raw, format!("pgbouncer must be true or false, got '{value}'")))?;
+            }
             "sslmode" => {
                 tls.mode = SslMode::parse(&value).ok_or_else(|| {
                     config_error(
@@ -575,7 +692,12 @@ fn parse_postgres(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Dat
             "sslrootcert" => tls.root_cert = Some(PathBuf::from(value)),
             "sslcert" => tls.client_cert = Some(PathBuf::from(value)),
             "sslkey" => tls.client_key = Some(PathBuf::from(value)),
-            known if DRIVER_OPTIONS.contains(&known) => driver_query.push((key, value)),
+            known if DRIVER_OPTIONS.contains(&known) => {
+                if NUMBER_RANGES.iter().any(|(name, _, _)| *name == known) {
+                    parse_number(raw, &key, &value)?;
+                }
+                driver_query.push((key, value));
+            }
             _ => {
                 return Err(config_error(
                     raw,
@@ -584,8 +706,11 @@ fn parse_postgres(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Dat
             }
         }
     }
-    if pool_max_size == 0 {
-        return Err(config_error(raw, "pool_max_size must be at least 1"));
+    if pgbouncer && pool_recycling == PoolRecycling::Clean {
+        return Err(config_error(
+            raw,
+            "pool_recycling=clean resets session state, which a transaction pooler does not keep: use verified or fast with pgbouncer=true",
+        ));
     }
     if matches!(tls.mode, SslMode::VerifyCa | SslMode::VerifyFull) && tls.root_cert.is_none() {
         return Err(config_error(
@@ -616,6 +741,14 @@ fn parse_postgres(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Dat
     // Percent-encoded (never `+` for a space: tokio-postgres does not read `+` as a space).
     driver_query.push(("sslmode".to_owned(), driver_sslmode.to_owned()));
     driver_query.push(("connect_timeout".to_owned(), connect_timeout.as_secs().to_string()));
+    // The connect path's defaults, unless the URL sets them: a name the server shows in
+    // pg_stat_activity, and keepalives that find a dead peer in about two minutes (not the
+    // operating system's two hours).
+    for (option, default) in CONNECTION_DEFAULTS {
+        if !driver_query.iter().any(|(key, _)| key == option) {
+            driver_query.push(((*option).to_owned(), (*default).to_owned()));
+        }
+    }
     let query: Vec<String> = driver_query
         .iter()
         .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
@@ -632,8 +765,26 @@ fn parse_postgres(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Dat
         pool_verify_after,
         tls,
         slow_call,
-        redacted: redact_url(raw),
+        pgbouncer,
+        redacted: printable_url(&url),
     }))
+}
+
+/// Driver options every connection gets unless the URL gives its own.
+const CONNECTION_DEFAULTS: &[(&str, &str)] = &[
+    ("application_name", "synthlab-db"),
+    ("keepalives_idle", "60"),
+    ("keepalives_interval", "10"),
+    ("keepalives_retries", "5"),
+];
+
+/// `true`/`1`/`yes`/`on` or `false`/`0`/`no`/`off` (case-insensitive).
+fn parse_switch(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
 }
 
 fn percent_encode(text: &str) -> String {
@@ -657,37 +808,74 @@ fn parse_query(query: &str) -> Vec<(String, String)> {
 }
 
 fn parse_number(raw: &str, key: &str, value: &str) -> Result<u64> {
-    value
-        .parse::<u64>()
-        .map_err(|_| config_error(raw, format!("option '{key}' must be a whole number, got '{value}'")))
+    bounded_number(key, &format!("option '{key}'"), value).map_err(|why| config_error(raw, why))
 }
 
-/// Replaces the password of a URL (in the user-info part and in a `password=` query
-/// parameter) with `***`. Works on malformed URLs too, so errors can quote what was given.
+/// Whether a percent-encoded query key means `password` (any case, any encoding).
+fn is_password_key(key: &str) -> bool {
+    url::form_urlencoded::parse(key.as_bytes())
+        .next()
+        .is_some_and(|(k, _)| k.eq_ignore_ascii_case("password"))
+}
+
+/// The query with the value of every `password` parameter replaced by `***`; other pairs are
+/// kept as written.
+fn redact_query(query: &str) -> String {
+    query.split('&').map(redact_pair).collect::<Vec<_>>().join("&")
+}
+
+/// One `key=value` pair, its value replaced by `***` when the key means `password`.
+fn redact_pair(pair: &str) -> String {
+    match pair.split_once('=') {
+        Some((k, _)) if is_password_key(k) => format!("{k}={SECRET}"),
+        None if is_password_key(pair) => format!("{pair}={SECRET}"),
+        _ => pair.to_owned(),
+    }
+}
+
+/// The printable form of a parsed URL: its password and every `password` parameter replaced
+/// by `***`, no fragment. Built from the parsed URL, so it shows exactly what the program
+/// understood (and so never a part of a password that the parser took for something else).
+fn printable_url(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    if shown.password().is_some() {
+        let _ = shown.set_password(Some(SECRET));
+    }
+    if let Some(query) = url.query() {
+        shown.set_query(Some(&redact_query(query)));
+    }
+    shown.set_fragment(None);
+    shown.to_string()
+}
+
+/// Hides the secrets of a URL given as text, for errors about URLs that may not parse: the
+/// value of every `password` parameter (raw or percent-encoded key, wherever a `?` or `&`
+/// starts one), then everything between `://` and the last `@` (where a password with an
+/// unencoded `/`, `?` or `#` may hide).
 pub fn redact_url(raw: &str) -> String {
-    let mut out = raw.to_owned();
-    if let Some(scheme_end) = out.find("://") {
-        let authority_start = scheme_end + 3;
-        let authority_end = out[authority_start..]
-            .find(['/', '?', '#'])
-            .map_or(out.len(), |i| authority_start + i);
-        if let Some(at) = out[authority_start..authority_end].rfind('@') {
-            let userinfo_end = authority_start + at;
-            if let Some(colon) = out[authority_start..userinfo_end].find(':') {
-                out.replace_range(authority_start + colon + 1..userinfo_end, SECRET);
-            }
+    let mut out = String::with_capacity(raw.len());
+    let mut copied = 0;
+    for (at, _) in raw.match_indices(['?', '&']) {
+        if at < copied {
+            continue;
+        }
+        let pair = &raw[at + 1..];
+        let pair = &pair[..pair.find(['&', '#']).unwrap_or(pair.len())];
+        if let Some((key, _)) = pair.split_once('=')
+            && is_password_key(key)
+        {
+            let value_start = at + 1 + key.len() + 1;
+            out.push_str(&raw[copied..value_start]);
+            out.push_str(SECRET);
+            copied = at + 1 + pair.len();
         }
     }
-    if let Some(query_start) = out.find('?') {
-        let (base, query) = out.split_at(query_start + 1);
-        let redacted: Vec<String> = query
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}={SECRET}"),
-                _ => pair.to_owned(),
-            })
-            .collect();
-        out = format!("{base}{}", redacted.join("&"));
+    out.push_str(&raw[copied..]);
+    if let Some(scheme_end) = out.find("://") {
+        let authority_start = scheme_end + 3;
+        if let Some(at) = out[authority_start..].rfind('@') {
+            out.replace_range(authority_start..authority_start + at, SECRET);
+        }
     }
     out
 }
@@ -695,6 +883,27 @@ pub fn redact_url(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dotenv_lines_are_read_literally() {
+        let vars = parse_dotenv(
+            "# comment\n\nDATABASE_URL=postgres://u:p@h/db?sslmode=require # the server\n\
+             export SYNTHLAB_POOL_MAX_SIZE = 8\nQUOTED=\"a # b\"\nSINGLE='$HOME'\nbroken line\n\
+             UNCLOSED=\"x\nEMPTY=\nDATABASE_URL=sqlite://later.db\n",
+        );
+        assert_eq!(vars.get("DATABASE_URL").map(String::as_str), Some("sqlite://later.db"));
+        assert_eq!(vars.get("SYNTHLAB_POOL_MAX_SIZE").map(String::as_str), Some("8"));
+        assert_eq!(vars.get("QUOTED").map(String::as_str), Some("a # b"));
+        assert_eq!(vars.get("SINGLE").map(String::as_str), Some("$HOME"));
+        assert_eq!(vars.get("EMPTY").map(String::as_str), Some(""));
+        assert!(!vars.contains_key("UNCLOSED"));
+        assert_eq!(vars.len(), 5, "{vars:?}");
+        let first = parse_dotenv("DATABASE_URL=postgres://u:p@h/db?sslmode=require # the server\n");
+        assert_eq!(
+            first.get("DATABASE_URL").map(String::as_str),
+            Some("postgres://u:p@h/db?sslmode=require")
+        );
+    }
 
     #[test]
     fn sqlite_forms_are_accepted() {
@@ -904,5 +1113,300 @@ mod tests {
             assert_eq!(err.kind(), crate::ErrorKind::Config, "{bad}");
             assert!(!err.to_string().contains("hunter2"), "{err}");
         }
+    }
+
+    #[test]
+    fn numbers_out_of_range_are_config_errors_naming_the_range() {
+        let none = |_: &str| None;
+        for (url, range) in [
+            ("postgres://h/db?pool_max_size=18446744073709551615", "from 1 to 10000"),
+            ("postgres://h/db?pool_max_size=18446744073709551616", "from 1 to 10000"),
+            ("postgres://h/db?pool_max_size=100000000000", "from 1 to 10000"),
+            ("postgres://h/db?pool_max_size=0", "from 1 to 10000"),
+            ("postgres://h/db?pool_timeout=18446744073709551615", "from 0 to 86400"),
+            ("postgres://h/db?connect_timeout=99999999999", "from 0 to 86400"),
+            ("postgres://h/db?keepalives_idle=99999999999", "from 0 to 86400"),
+            ("postgres://h/db?port=70000", "from 1 to 65535"),
+            ("sqlite://a.db?max_readers=18446744073709551615", "from 0 to 256"),
+            (
+                "sqlite://a.db?busy_timeout_ms=18446744073709551615",
+                "from 0 to 86400000",
+            ),
+            ("sqlite://a.db?slow_call_ms=-1", "from 0 to 86400000"),
+        ] {
+            let err = DatabaseConfig::parse_with_env(url, &none).expect_err(url);
+            assert_eq!(err.kind(), crate::ErrorKind::Config, "{url}");
+            assert!(err.to_string().contains(range), "{url}: {err}");
+        }
+        for (var, value) in [
+            ("SYNTHLAB_POOL_MAX_SIZE", "100000000000"),
+            ("SYNTHLAB_SQLITE_MAX_READERS", "18446744073709551615"),
+            ("SYNTHLAB_SQLITE_BUSY_TIMEOUT_MS", "18446744073709551615"),
+            ("SYNTHLAB_SLOW_CALL_MS", "18446744073709551616"),
+        ] {
+            let env = |name: &str| (name == var).then(|| value.to_owned());
+            let url = if var.contains("SQLITE") {
+                "sqlite://a.db"
+            } else {
+                "postgres://h/db"
+            };
+            let err = DatabaseConfig::parse_with_env(url, &env).expect_err(var);
+            assert_eq!(err.kind(), crate::ErrorKind::Config, "{var}");
+            assert!(
+                err.to_string().contains(var) && err.to_string().contains(" to "),
+                "{err}"
+            );
+        }
+        for (option, _, _) in NUMBER_RANGES {
+            assert!(
+                bounded_number(option, option, "18446744073709551616").is_err(),
+                "{option}"
+            );
+        }
+    }
+
+    #[test]
+    fn passwords_with_url_delimiters_never_print() {
+        let none = |_: &str| None;
+        for url in [
+            "postgres://u:ab/cd@h/db",
+            "postgres://u:12/cd@h/db",
+            "postgres://u:ab?cd@h/db",
+            "postgres://u:12?cd@h/db",
+            "postgres://u:ab#cd@h/db",
+            "postgres://u:12#cd@h/db",
+            "postgres://u:12?x=cd@h/db",
+        ] {
+            let err = DatabaseConfig::parse_with_env(url, &none).expect_err(url);
+            for shown in [err.to_string(), format!("{err:?}")] {
+                assert!(!shown.contains("cd"), "{url}: {shown}");
+            }
+        }
+        for (url, shown) in [
+            ("postgres://u:a%2Fb@h/db", "postgres://u:***@h/db"),
+            ("postgres://u@h/db?%70assword=cd", "postgres://u@h/db?%70assword=***"),
+            (
+                "postgres://u@h/db?PASSWORD=cd&sslmode=disable",
+                "?PASSWORD=***&sslmode=disable",
+            ),
+            ("postgres://h/db?password=c@d", "postgres://h/db?password=***"),
+        ] {
+            let config = match DatabaseConfig::parse_with_env(url, &none) {
+                Ok(config) => config.to_string(),
+                Err(err) => err.to_string(),
+            };
+            assert!(
+                config.contains(shown) && !config.contains("cd") && !config.contains("c@d"),
+                "{url}: {config}"
+            );
+        }
+        assert_eq!(
+            redact_url("postgres://u:a/b?c#d@h/db?x=1&password=p@q&%70assword=r"),
+            "postgres://***@h/db?x=1&password=***&%70assword=***"
+        );
+    }
+
+    mod redaction_properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// Printable ASCII and some non-ASCII characters.
+        fn password_char() -> impl Strategy<Value = char> {
+            prop_oneof![
+                10 => (0x20u8..0x7f).prop_map(char::from),
+                1 => prop::sample::select(vec!['é', 'ß', '€', '中', '😀', '\u{a0}', 'Ω']),
+            ]
+        }
+
+        fn password() -> impl Strategy<Value = String> {
+            prop::collection::vec(password_char(), 6..24).prop_map(|chars| chars.into_iter().collect())
+        }
+
+        /// How the password is given.
+        #[derive(Debug, Clone, Copy)]
+        enum Form {
+            RawUserinfo,
+            EncodedUserinfo,
+            EncodedParameter,
+            EncodedKeyParameter,
+            RawParameter,
+        }
+
+        fn form() -> impl Strategy<Value = Form> {
+            prop::sample::select(vec![
+                Form::RawUserinfo,
+                Form::EncodedUserinfo,
+                Form::EncodedParameter,
+                Form::EncodedKeyParameter,
+                Form::RawParameter,
+            ])
+        }
+
+        fn url_with(password: &str, form: Form) -> String {
+            let encoded = percent_encode(password);
+            match form {
+                Form::RawUserinfo => format!("postgres://u:{password}@h:5432/db?sslmode=disable"),
+                Form::EncodedUserinfo => format!("postgres://u:{encoded}@h:5432/db?sslmode=disable"),
+                Form::EncodedParameter => format!("postgres://u@h:5432/db?sslmode=disable&password={encoded}"),
+                Form::EncodedKeyParameter => format!("postgres://u@h:5432/db?sslmode=disable&%70assword={encoded}"),
+                // A raw query value cannot hold `&`, `#`, `%` or `+` (they mean something there).
+                Form::RawParameter => format!(
+                    "postgres://u@h:5432/db?sslmode=disable&password={}",
+                    password.replace(['&', '#', '%', '+'], "x")
+                ),
+            }
+        }
+
+        /// Every 4-character piece of the password (a partial leak shows one).
+        fn pieces(password: &str) -> Vec<String> {
+            let chars: Vec<char> = password.chars().collect();
+            chars.windows(4).map(|w| w.iter().collect()).collect()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+            #[test]
+            fn no_form_of_a_password_is_ever_printed(password in password(), form in form()) {
+                let raw = url_with(&password, form);
+                let none = |_: &str| None;
+                let mut shown = vec![redact_url(&raw)];
+                match DatabaseConfig::parse_with_env(&raw, &none) {
+                    Ok(config) => {
+                        shown.push(config.to_string());
+                        shown.push(format!("{config:?}"));
+                        if let DatabaseConfig::Postgres(pg) = &config {
+                            let expected = match form {
+                                Form::RawUserinfo | Form::EncodedUserinfo => "postgres://u:***@h:5432/db?sslmode=disable",
+                                Form::EncodedParameter | Form::RawParameter => "postgres://u@h:5432/db?sslmode=disable&password=***",
+                                Form::EncodedKeyParameter => "postgres://u@h:5432/db?sslmode=disable&%70assword=***",
+                            };
+                            prop_assert_eq!(pg.redacted_url(), expected);
+                            shown.push(pg.with_dbname("other").redacted_url().to_owned());
+                            shown.push(format!("{pg:?}"));
+                        }
+                    }
+                    Err(err) => {
+                        shown.push(err.to_string());
+                        shown.push(format!("{err:?}"));
+                    }
+                }
+                for text in &shown {
+                    prop_assert!(!text.contains(&password), "{raw} shown as {text}");
+                    prop_assert!(!text.contains(&percent_encode(&password)), "{raw} shown as {text}");
+                    for piece in pieces(&password) {
+                        prop_assert!(!text.contains(&piece), "{raw}: piece {piece:?} shown in {text}");
+                    }
+                }
+            }
+        }
+    }
+
+    mod no_panic {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// URL-shaped text: schemes, delimiters, options and numbers in any order.
+        fn urlish() -> impl Strategy<Value = String> {
+            let token = prop::sample::select(vec![
+                "postgres://",
+                "postgresql://",
+                "sqlite://",
+                "sqlite:",
+                ":memory:",
+                "sqlite::memory:",
+                "u",
+                ":",
+                "@",
+                "/",
+                "?",
+                "&",
+                "#",
+                "=",
+                "%",
+                "%4",
+                "%40",
+                "%ZZ",
+                "[",
+                "]",
+                "[::1]",
+                "h",
+                "5432",
+                "99999999999",
+                "pool_max_size",
+                "max_readers",
+                "busy_timeout_ms",
+                "sslmode",
+                "verify-full",
+                "password",
+                "%70assword",
+                "options",
+                "-c",
+                "+",
+                " ",
+                "é",
+                "😀",
+                "host",
+                "hostaddr",
+                "port",
+                "0",
+                "18446744073709551616",
+            ]);
+            prop::collection::vec(token, 0..24).prop_map(|tokens| tokens.concat())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(3000))]
+            #[test]
+            fn arbitrary_text_gives_a_config_or_a_config_error(text in ".*", tokens in urlish(), env_value in ".*") {
+                for input in [text, tokens] {
+                    let env = |_: &str| Some(env_value.clone());
+                    let none = |_: &str| None;
+                    for result in [DatabaseConfig::parse_with_env(&input, &none), DatabaseConfig::parse_with_env(&input, &env)] {
+                        match result {
+                            Ok(config) => {
+                                let _ = (config.to_string(), format!("{config:?}"));
+                                if let DatabaseConfig::Postgres(pg) = &config {
+                                    let _ = pg.with_dbname("x");
+                                }
+                            }
+                            Err(err) => prop_assert_eq!(err.kind(), crate::ErrorKind::Config, "{:?}: {}", input, err),
+                        }
+                    }
+                    let _ = redact_url(&input);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn pgbouncer_comes_from_the_url_then_the_environment_and_refuses_clean_recycling() {
+        let none = |_: &str| None;
+        assert!(!pg("postgres://h/db", &none).pgbouncer);
+        assert!(pg("postgres://h/db?pgbouncer=true", &none).pgbouncer);
+        let on = |name: &str| (name == "SYNTHLAB_PGBOUNCER").then(|| "1".to_owned());
+        assert!(pg("postgres://h/db", &on).pgbouncer);
+        assert!(!pg("postgres://h/db?pgbouncer=false", &on).pgbouncer, "the URL wins");
+        for bad in ["pgbouncer=maybe", "pgbouncer=true&pool_recycling=clean"] {
+            let err =
+                DatabaseConfig::parse_with_env(&format!("postgres://u:hunter2@h/db?{bad}"), &none).expect_err(bad);
+            assert_eq!(err.kind(), crate::ErrorKind::Config, "{bad}");
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+        }
+        let bad_env = |name: &str| (name == "SYNTHLAB_PGBOUNCER").then(|| "sometimes".to_owned());
+        let err = DatabaseConfig::parse_with_env("postgres://h/db", &bad_env).expect_err("bad env");
+        assert!(err.to_string().contains("SYNTHLAB_PGBOUNCER"), "{err}");
+    }
+
+    #[test]
+    fn connections_get_a_name_and_keepalives_unless_the_url_sets_them() {
+        let none = |_: &str| None;
+        let defaults = pg("postgres://h:6432/db", &none);
+        assert_eq!(defaults.driver.get_application_name(), Some("synthlab-db"));
+        assert_eq!(defaults.driver.get_keepalives_idle(), Duration::from_secs(60));
+        assert_eq!(defaults.host_port(), ("h".to_owned(), 6432));
+        let own = pg("postgres://h/db?application_name=worker&keepalives_idle=5", &none);
+        assert_eq!(own.driver.get_application_name(), Some("worker"));
+        assert_eq!(own.driver.get_keepalives_idle(), Duration::from_secs(5));
+        assert_eq!(own.host_port(), ("h".to_owned(), 5432));
     }
 }

@@ -8,11 +8,15 @@
 use std::fmt;
 
 /// What kind of failure an [`Error`] is; identical on both backends for the same situation.
+/// New kinds may be added: match with a wildcard arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// The row the call needs does not exist (or is soft-deleted).
     NotFound,
-    /// A unique or primary key constraint refused the write.
+    /// A unique or primary key constraint refused the write; or the state of the database
+    /// refuses the operation (a history that does not match this build, a down migration that
+    /// would destroy data).
     Conflict,
     /// A foreign key constraint refused the write (missing parent, or children still exist).
     ForeignKey,
@@ -23,6 +27,10 @@ pub enum ErrorKind {
     InvalidInput,
     /// The database could not be reached or the connection was lost; retrying may succeed.
     Unavailable,
+    /// The transaction lost a race with another one (PostgreSQL: deadlock or serialization
+    /// failure; SQLite: a read snapshot outdated by another writer) and was rolled back:
+    /// running the whole transaction again is expected to succeed.
+    Retryable,
     /// The configuration (URL, environment) is invalid.
     Config,
     /// Anything else, including data in the store that the model cannot represent.
@@ -39,6 +47,7 @@ impl ErrorKind {
             ErrorKind::Check => "check violation",
             ErrorKind::InvalidInput => "invalid input",
             ErrorKind::Unavailable => "database unavailable",
+            ErrorKind::Retryable => "transaction conflict (retry it)",
             ErrorKind::Config => "configuration error",
             ErrorKind::Other => "error",
         }
@@ -58,6 +67,7 @@ type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 pub struct Error {
     kind: ErrorKind,
     message: String,
+    constraint: Option<String>,
     source: Option<Source>,
 }
 
@@ -70,6 +80,7 @@ impl Error {
         Error {
             kind,
             message: message.into(),
+            constraint: None,
             source: None,
         }
     }
@@ -83,6 +94,20 @@ impl Error {
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
         self.kind
+    }
+
+    /// The constraint that refused the write (Conflict, ForeignKey, Check), by the name
+    /// PostgreSQL gives it — the same on both backends: `<table>_pkey`,
+    /// `<table>_<columns>_key`, `<table>_<columns>_fkey`, `<table>_<column>_check`,
+    /// `<table>_<column>_not_null`. `None` for other errors, or when it cannot be told.
+    pub fn constraint(&self) -> Option<&str> {
+        self.constraint.as_deref()
+    }
+
+    /// Names the constraint that refused the write (the backends' error classification).
+    pub(crate) fn with_constraint(mut self, name: impl Into<String>) -> Self {
+        self.constraint = Some(name.into());
+        self
     }
 
     /// The human-readable message (without the kind prefix).
@@ -126,8 +151,12 @@ impl Error {
 }
 
 impl fmt::Display for Error {
+    /// `kind: message`; for [`ErrorKind::Other`] the message alone (its kind says nothing).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.kind, self.message)
+        match self.kind {
+            ErrorKind::Other => f.write_str(&self.message),
+            kind => write!(f, "{kind}: {}", self.message),
+        }
     }
 }
 

@@ -25,14 +25,18 @@ pub mod copy;
 pub mod cutover;
 pub mod doctor;
 mod error;
+#[cfg(feature = "testing")]
 pub mod fixtures;
 pub mod model;
 pub mod observe;
+pub mod pg;
 pub mod repo;
 pub mod schema;
 mod store;
-
 #[cfg(feature = "sqlite")]
+pub mod sync;
+
+#[cfg(all(feature = "sqlite", feature = "testing"))]
 pub use schema::legacy;
 
 pub use config::{BackendKind, DatabaseConfig};

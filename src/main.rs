@@ -26,7 +26,12 @@ fn main() -> ExitCode {
                 Some(synthlab_db::ErrorKind::Config | synthlab_db::ErrorKind::InvalidInput) => 2,
                 _ => 1,
             };
-            eprintln!("error: {err:#}");
+            // The crate's errors already carry their causes in the message: print it once,
+            // behind one prefix. Other errors (I/O, JSON) print their chain.
+            match err.downcast_ref::<synthlab_db::Error>() {
+                Some(err) => eprintln!("error: {err}"),
+                None => eprintln!("error: {err:#}"),
+            }
             ExitCode::from(code)
         }
     }

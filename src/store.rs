@@ -19,6 +19,9 @@ pub struct ConnectOptions {
     pub migrate: bool,
     /// Create a missing SQLite file (default true); when false a missing file is NotFound.
     pub create_if_missing: bool,
+    /// Open a SQLite file read-only (default false): nothing of the file changes, not even its
+    /// journal mode; writes fail. For commands that only look.
+    pub read_only: bool,
 }
 
 impl Default for ConnectOptions {
@@ -26,16 +29,18 @@ impl Default for ConnectOptions {
         ConnectOptions {
             migrate: true,
             create_if_missing: true,
+            read_only: false,
         }
     }
 }
 
 impl ConnectOptions {
-    /// Inspect only: no migration, no file creation.
+    /// Inspect only: no migration, no file creation, a SQLite file opened read-only.
     pub fn read_only_inspection() -> Self {
         ConnectOptions {
             migrate: false,
             create_if_missing: false,
+            read_only: true,
         }
     }
 }
@@ -225,9 +230,9 @@ impl Store {
     pub(crate) async fn connect_single(config: &DatabaseConfig, options: ConnectOptions) -> Result<Store> {
         let backend = match config {
             #[cfg(feature = "sqlite")]
-            DatabaseConfig::Sqlite(sqlite) => {
-                Backend::Sqlite(SqliteDb::connect(sqlite, options.migrate, options.create_if_missing).await?)
-            }
+            DatabaseConfig::Sqlite(sqlite) => Backend::Sqlite(
+                SqliteDb::connect(sqlite, options.migrate, options.create_if_missing, options.read_only).await?,
+            ),
             #[cfg(not(feature = "sqlite"))]
             DatabaseConfig::Sqlite(_) => {
                 return Err(Error::config(

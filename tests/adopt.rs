@@ -195,14 +195,16 @@ fn adopt_layout(layout: LegacyLayout) {
         assert!(after[table].is_empty(), "created table {table} is empty");
     }
 
-    // Under management at V1 with refinery's own checksum; schema check clean; repositories read.
+    // Under management at V1 with refinery's own checksum (connecting applies the migrations
+    // after V1, if any); schema check clean; repositories read.
+    let latest = synthlab_db::schema::latest_version();
     runtime().block_on(async {
         let store = Store::connect(&DatabaseConfig::sqlite_file(&path))
             .await
             .expect("connects");
         let history = store.migrator().history().await.expect("history");
-        assert_eq!(history.current_version, 1);
-        assert_eq!(history.applied.len(), 1);
+        assert_eq!(history.current_version, latest);
+        assert_eq!(history.applied.len() as i64, latest);
         assert_eq!(history.applied[0].state, AppliedState::Ok);
         let v1 = MigrationSet::embedded(BackendKind::Sqlite).get(1).cloned().expect("V1");
         assert_eq!(history.applied[0].row.checksum, v1.checksum().to_string());
@@ -211,11 +213,11 @@ fn adopt_layout(layout: LegacyLayout) {
             "nothing left to apply"
         );
         let (version, diff) = store.migrator().check().await.expect("check");
-        assert_eq!(version, 1);
+        assert_eq!(version, latest);
         assert!(diff.is_empty(), "{layout}: {diff}");
         assert_eq!(
             store.migrator().introspect().await.expect("catalog"),
-            store.migrator().expected(1).await.expect("V1")
+            store.migrator().expected(latest).await.expect("latest")
         );
 
         let e = store
@@ -291,7 +293,7 @@ fn adopt_layout(layout: LegacyLayout) {
     // Adopting again does nothing.
     assert!(matches!(
         adopt(&path).expect("second adopt"),
-        AdoptOutcome::AlreadyManaged { current_version: 1 }
+        AdoptOutcome::AlreadyManaged { current_version } if current_version == latest
     ));
 }
 

@@ -110,7 +110,7 @@ fn migrate_then_status_on_the_default_sqlite_file() {
     assert!(out.status.success(), "{}", text(&out));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(doc["backend"], "sqlite");
-    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["schema_version"], synthlab_db::schema::latest_version());
     assert_eq!(doc["tables"].as_array().map(Vec::len), Some(17));
 }
 
@@ -156,10 +156,9 @@ fn demo_on_postgres_loads_the_same_counts() {
     let dbname = format!("synthlab_cli_demo_{}", std::process::id());
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+        let client = synthlab_db::pg::connect_url(&admin)
             .await
             .expect("PostgreSQL unreachable (PARITY_DATABASE_URL); start one: make pg-start");
-        tokio::spawn(conn);
         client
             .batch_execute(&format!("DROP DATABASE IF EXISTS {dbname}"))
             .await
@@ -181,10 +180,7 @@ fn demo_on_postgres_loads_the_same_counts() {
     let synth_line = all.lines().find(|l| l.starts_with("synths ")).expect("synths row");
     assert!(synth_line.trim_end().ends_with(" 50"), "{synth_line}");
     runtime.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
-            .await
-            .expect("reconnect");
-        tokio::spawn(conn);
+        let client = synthlab_db::pg::connect_url(&admin).await.expect("reconnect");
         client
             .batch_execute(&format!("DROP DATABASE IF EXISTS {dbname} WITH (FORCE)"))
             .await
@@ -207,7 +203,7 @@ fn doctor_on_a_migrated_sqlite_file_prints_the_facts_and_exits_0() {
         "foreign keys:  on",
         "busy timeout:  5000 ms",
         "integrity:     quick_check ok",
-        "schema:        version 1",
+        &format!("schema:        version {}", synthlab_db::schema::latest_version()),
         "pending: none",
         "all checks passed",
     ] {
@@ -259,10 +255,9 @@ fn doctor_on_postgres_prints_server_tls_pool_schema_and_collation() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let admin = |sql: String| {
         runtime.block_on(async {
-            let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+            let client = synthlab_db::pg::connect_url(&base)
                 .await
                 .expect("PostgreSQL unreachable (PARITY_DATABASE_URL); start one: make pg-start");
-            tokio::spawn(conn);
             client.batch_execute(&sql).await.expect("admin statement");
         })
     };
@@ -299,4 +294,55 @@ fn doctor_on_postgres_prints_server_tls_pool_schema_and_collation() {
         assert!(all.contains(fact), "missing '{fact}':\n{all}");
     }
     admin(format!("DROP DATABASE IF EXISTS {dbname} WITH (FORCE)"));
+}
+
+#[test]
+fn huge_configuration_numbers_exit_2_naming_the_range() {
+    let dir = tempfile::tempdir().expect("dir");
+    for (url, env, range) in [
+        (
+            "postgres://h/db?pool_max_size=18446744073709551615",
+            None,
+            "from 1 to 10000",
+        ),
+        ("postgres://h/db?pool_max_size=100000000000", None, "from 1 to 10000"),
+        ("sqlite://a.db?max_readers=18446744073709551615", None, "from 0 to 256"),
+        (
+            "sqlite://a.db?busy_timeout_ms=18446744073709551615",
+            None,
+            "from 0 to 86400000",
+        ),
+        (
+            "sqlite://a.db",
+            Some(("SYNTHLAB_SQLITE_MAX_READERS", "99999999999999")),
+            "from 0 to 256",
+        ),
+        (
+            "postgres://h/db",
+            Some(("SYNTHLAB_POOL_MAX_SIZE", "100000000000")),
+            "from 1 to 10000",
+        ),
+    ] {
+        let mut vars = vec![("DATABASE_URL", url)];
+        vars.extend(env);
+        for command in [&["status"][..], &["doctor"]] {
+            let out = synthlab(dir.path(), command, &vars);
+            let all = text(&out);
+            assert_eq!(out.status.code(), Some(2), "{url} {env:?}: {all}");
+            assert!(all.contains(range) && !all.contains("panicked"), "{url} {env:?}: {all}");
+        }
+    }
+}
+
+#[test]
+fn errors_print_one_prefix_and_no_backend_name() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("junk.db"), [0x5a_u8; 4096]).expect("junk");
+    let out = synthlab(dir.path(), &["--database-url", "sqlite://junk.db", "status"], &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.starts_with("error: "), "{all}");
+    assert_eq!(all.matches("error").count(), 1, "one prefix: {all}");
+    assert!(!all.contains("sqlite:") && all.contains("not a database"), "{all}");
+    assert_eq!(all.trim().lines().count(), 1, "{all}");
 }

@@ -217,6 +217,9 @@ fn a_legacy_v15_file_is_refused_by_migrate_then_adopted_and_checked() {
 
     let out = synthlab(d, &["schema", "check"], &env);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // Adopted at V1: `migrate` applies what came after it, if anything, then nothing is left.
+    let out = synthlab(d, &["migrate"], &env);
+    assert!(out.status.success(), "{}", text(&out));
     let out = synthlab(d, &["migrate"], &env);
     assert!(text(&out).contains("up to date"), "{}", text(&out));
     let out = synthlab(d, &["adopt"], &env);
@@ -259,10 +262,9 @@ fn postgres_database_up_down_up_check_and_a_dropped_index() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let admin = |sql: String| {
         runtime.block_on(async {
-            let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+            let client = synthlab_db::pg::connect_url(&base)
                 .await
                 .expect("PostgreSQL unreachable (PARITY_DATABASE_URL); start one: make pg-start");
-            tokio::spawn(conn);
             client.batch_execute(&sql).await.expect("admin statement");
         });
     };
@@ -301,10 +303,7 @@ fn postgres_database_up_down_up_check_and_a_dropped_index() {
 
     let db_url = url.clone();
     runtime.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&db_url, tokio_postgres::NoTls)
-            .await
-            .expect("connect");
-        tokio::spawn(conn);
+        let client = synthlab_db::pg::connect_url(&db_url).await.expect("connect");
         client
             .batch_execute("DROP INDEX idx_experiments_status")
             .await
@@ -318,10 +317,7 @@ fn postgres_database_up_down_up_check_and_a_dropped_index() {
         text(&out)
     );
     let check_schemas: i64 = runtime.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&db_url, tokio_postgres::NoTls)
-            .await
-            .expect("connect");
-        tokio::spawn(conn);
+        let client = synthlab_db::pg::connect_url(&db_url).await.expect("connect");
         client
             .query_one(
                 "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'synthlab_check%'",
@@ -333,4 +329,85 @@ fn postgres_database_up_down_up_check_and_a_dropped_index() {
     });
     assert_eq!(check_schemas, 0, "the scratch schema of the check is gone");
     admin(format!("DROP DATABASE IF EXISTS {dbname} WITH (FORCE)"));
+}
+
+/// The journal mode of a file, read through a read-only connection (which changes nothing).
+fn journal_mode(path: &Path) -> String {
+    let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open");
+    conn.query_row("PRAGMA journal_mode", [], |row| row.get(0))
+        .expect("journal mode")
+}
+
+#[test]
+fn read_only_commands_leave_an_unadopted_legacy_file_as_it_was() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path();
+    let path = d.join("legacy.db");
+    let layout = LegacyLayout::fresh(LegacyVersion::V15);
+    build_legacy_file(&path, &layout, &sample_rows(&layout).expect("rows")).expect("legacy file");
+    // A legacy file in rollback-journal mode: a switch to WAL would show.
+    rusqlite::Connection::open(&path)
+        .expect("open")
+        .pragma_update(None, "journal_mode", "DELETE")
+        .expect("delete mode");
+    let bytes = std::fs::read(&path).expect("read");
+    assert_eq!(journal_mode(&path), "delete");
+    let env = [("DATABASE_URL", "sqlite://legacy.db")];
+    for command in [
+        &["status"][..],
+        &["status", "--format", "json"],
+        &["doctor"],
+        &["migrate", "status"],
+        &["migrate", "history"],
+        &["schema", "check"],
+    ] {
+        let out = synthlab(d, command, &env);
+        assert_ne!(
+            out.status.code(),
+            Some(0),
+            "{command:?} refuses the legacy file: {}",
+            text(&out)
+        );
+        assert!(!text(&out).contains("panicked"), "{command:?}: {}", text(&out));
+        assert!(
+            std::fs::read(&path).expect("read") == bytes,
+            "{command:?} changed the file"
+        );
+        assert_eq!(journal_mode(&path), "delete", "{command:?} changed the journal mode");
+        assert!(!d.join("legacy.db-wal").exists(), "{command:?} left a WAL file");
+    }
+}
+
+#[test]
+fn migrate_down_over_data_exits_1_naming_the_tables_and_force_backs_up_first() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path();
+    let out = synthlab(d, &["demo"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = synthlab(d, &["migrate", "down", "--steps", "1"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("experiments: 6 row(s), table dropped") && text(&out).contains("--force"),
+        "{}",
+        text(&out)
+    );
+    let out = synthlab(d, &["migrate", "status", "--format", "json"], &[]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["current_version"], 1, "nothing rolled back");
+
+    let out = synthlab(d, &["migrate", "down", "--steps", "1", "--force"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let all = text(&out);
+    let backup = all
+        .lines()
+        .find_map(|l| l.strip_prefix("backup written: "))
+        .unwrap_or_else(|| panic!("backup path printed: {all}"));
+    assert!(Path::new(backup).exists(), "{backup}");
+    assert!(all.contains("rolled back V1__initial_schema"), "{all}");
+    let out = synthlab(d, &["--database-url", &format!("sqlite://{backup}"), "status"], &[]);
+    assert!(
+        text(&out).contains("experiments") && text(&out).contains(" 6"),
+        "{}",
+        text(&out)
+    );
 }

@@ -22,13 +22,9 @@ fn server_url() -> String {
 }
 
 async fn connect(url: &str) -> tokio_postgres::Client {
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .unwrap_or_else(|e| {
-            panic!("PostgreSQL unreachable ({e}); start one: make pg-start, or set PARITY_DATABASE_URL")
-        });
-    tokio::spawn(conn);
-    client
+    synthlab_db::pg::connect_url(url).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL unreachable ({e}); start one: make pg-start, or set PARITY_DATABASE_URL")
+    })
 }
 
 /// A fresh schema of the test database, addressed by a URL whose search_path selects it.
@@ -671,4 +667,51 @@ async fn a_bulk_load_leaves_exactly_the_migrated_schema() {
     assert_eq!(schema_shape(&copied).await, expected);
     migrated.drop().await;
     copied.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_run_with_other_tables_keeps_the_first_runs_quarantine_records() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (path, _) = legacy(dir.path(), "dirty.db", &small(FaultKind::ALL.to_vec()));
+    let quarantine = synthlab_db::copy::default_quarantine_path(&path);
+    let target = Target::new().await;
+    let (first, second) = synthlab_db::schema::TABLES.split_at(8);
+    let mut total = 0;
+    for tables in [first, second] {
+        let mut options = CopyOptions::new(&path, target.config.clone());
+        options.on_error = OnError::Quarantine;
+        options.tables = Some(tables.iter().map(|t| (*t).to_owned()).collect());
+        let report = synthlab_db::copy::copy(&options, &Silent).await.expect("copy");
+        total += report
+            .tables
+            .iter()
+            .filter(|t| tables.contains(&t.table.as_str()))
+            .map(|t| t.quarantined)
+            .sum::<u64>();
+    }
+    let lines = |file: &Path| std::fs::read_to_string(file).expect("quarantine file").lines().count();
+    assert!(total > 0, "bad rows were planted");
+    let after_two_runs = lines(&quarantine);
+    assert!(
+        after_two_runs as u64 >= total,
+        "{after_two_runs} records for {total} bad rows"
+    );
+    let report = verify(&path, &target, Some(&quarantine)).await;
+    let differing: Vec<_> = report.tables.iter().filter(|t| !t.equal).map(|t| &t.table).collect();
+    assert!(report.equal, "tables differing after two runs: {differing:?}");
+
+    // Running the first command again replaces its tables' records: nothing is duplicated.
+    let mut options = CopyOptions::new(&path, target.config.clone());
+    options.on_error = OnError::Quarantine;
+    options.tables = Some(first.iter().map(|t| (*t).to_owned()).collect());
+    synthlab_db::copy::copy(&options, &Silent).await.expect("rerun");
+    assert_eq!(lines(&quarantine), after_two_runs);
+    assert!(verify(&path, &target, Some(&quarantine)).await.equal);
+
+    // A file that is not a quarantine file is refused and left alone.
+    std::fs::write(&quarantine, "not json\n").expect("overwrite");
+    let err = synthlab_db::copy::copy(&options, &Silent).await.expect_err("refused");
+    assert_eq!(err.kind(), synthlab_db::ErrorKind::InvalidInput, "{err}");
+    assert_eq!(std::fs::read_to_string(&quarantine).expect("kept"), "not json\n");
+    target.drop().await;
 }

@@ -88,3 +88,22 @@ fn usage_errors_exit_2_and_a_missing_source_exits_1() {
     assert!(text(&out).contains("does not exist"), "{}", text(&out));
     assert!(!text(&out).contains("hunter2"), "{}", text(&out));
 }
+
+#[test]
+fn generate_refuses_an_existing_file_unless_forced() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out_path = dir.path().join("taken.db");
+    let wal = dir.path().join("taken.db-wal");
+    std::fs::write(&out_path, b"someone else's data").expect("file");
+    std::fs::write(&wal, b"committed rows").expect("wal");
+    let file = out_path.display().to_string();
+    let args = ["generate", "--out", &file, "--scale", "0.01"];
+    let out = synthlab(&args);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("--force"), "{}", text(&out));
+    assert_eq!(std::fs::read(&out_path).expect("kept"), b"someone else's data");
+    assert_eq!(std::fs::read(&wal).expect("kept"), b"committed rows");
+    let out = synthlab(&[&args[..], &["--force"]].concat());
+    assert!(out.status.success(), "{}", text(&out));
+    assert_ne!(std::fs::read(&out_path).expect("replaced"), b"someone else's data");
+}

@@ -2,10 +2,11 @@
 //! that the next run completes, on both backends.
 //!
 //! This test binary (harness = false) plays both parts: started with `SYNTHLAB_KILL_CHILD`
-//! set it is the migrator, applying a migration set whose V2 takes a while; otherwise it
-//! starts that child, waits until V2 is visibly half done (SQLite: uncommitted pages spilled
-//! into the WAL file; PostgreSQL: V2's statement running in `pg_stat_activity`), kills it,
-//! checks that nothing of V2 is visible and V1 is intact, and runs the same set again.
+//! set it is the migrator, applying a migration set whose last migration (the one after this
+//! build's newest) takes a while; otherwise it starts that child, waits until the slow migration
+//! is visibly half done (SQLite: uncommitted pages spilled into the WAL file; PostgreSQL: its
+//! statement running in `pg_stat_activity`), kills it, checks that nothing of it is visible and
+//! the schema before it is intact, and runs the same set again.
 
 #[path = "parity/harness.rs"]
 mod harness;
@@ -21,10 +22,11 @@ const CHILD_ENV: &str = "SYNTHLAB_KILL_CHILD";
 const SQLITE_ROWS: i64 = 1_500_000;
 const WAIT: Duration = Duration::from_secs(120);
 
-/// V1 of the dialect and a V2 that takes seconds. `marker` tags V2's SQL so the parent can
-/// find it among other sessions.
+/// The embedded migrations of the dialect and, after the newest, one that takes seconds
+/// (version [`slow_version`]). `marker` tags its SQL so the parent can find it among other
+/// sessions.
 fn slow_set(kind: BackendKind, marker: &str) -> MigrationSet {
-    let v1 = MigrationSet::embedded(kind).get(1).cloned().expect("V1");
+    let mut scripts = MigrationSet::embedded(kind).scripts().to_vec();
     let up = match kind {
         BackendKind::Sqlite => format!(
             "CREATE TABLE bulk (n INTEGER PRIMARY KEY, pad TEXT NOT NULL);
@@ -39,8 +41,14 @@ fn slow_set(kind: BackendKind, marker: &str) -> MigrationSet {
              CREATE INDEX idx_bulk_pad ON bulk (pad);"
         ),
     };
-    let v2 = MigrationScript::new("V2__bulk", &up, Some("DROP TABLE bulk;")).expect("V2");
-    MigrationSet::new(kind, vec![v1, v2]).expect("set")
+    let name = format!("V{}__bulk", slow_version());
+    scripts.push(MigrationScript::new(&name, &up, Some("DROP TABLE bulk;")).expect("slow script"));
+    MigrationSet::new(kind, scripts).expect("set")
+}
+
+/// The version of the slow migration: the one after the newest this build embeds.
+fn slow_version() -> i64 {
+    synthlab_db::schema::latest_version() + 1
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -99,7 +107,7 @@ fn spawn_child(kind: BackendKind, marker: &str, url: &str) -> Child {
 fn kill(mut child: Child) {
     assert!(
         child.try_wait().expect("child state").is_none(),
-        "the child finished before it could be killed; make V2 slower"
+        "the child finished before it could be killed; make the slow migration slower"
     );
     child.kill().expect("SIGKILL");
     let status = child.wait().expect("reaped");
@@ -125,7 +133,7 @@ async fn sqlite_case() {
     }
     kill(child);
 
-    // V2 left no trace, V1 is intact, the history says V1.
+    // The slow migration left no trace, the schema before it is intact, and so is the history.
     let set = slow_set(BackendKind::Sqlite, &marker);
     let store = Store::connect(&DatabaseConfig::sqlite_file(&path))
         .await
@@ -133,16 +141,19 @@ async fn sqlite_case() {
     let migrator = store.migrator().with_set(set.clone()).expect("set");
     assert_eq!(migrator.introspect().await.expect("catalog"), before);
     let history = migrator.history().await.expect("history");
-    assert_eq!(history.current_version, 1);
+    assert_eq!(history.current_version, slow_version() - 1);
     assert_eq!(history.pending.len(), 1);
 
     // The next run completes.
     let applied = migrator.up(None).await.expect("rerun");
-    assert_eq!(applied.iter().map(|m| m.version).collect::<Vec<_>>(), vec![2]);
-    let rows = store.migrator().history().await.expect("history");
-    assert_eq!(rows.applied.len(), 2);
+    assert_eq!(
+        applied.iter().map(|m| m.version).collect::<Vec<_>>(),
+        vec![slow_version()]
+    );
+    let rows = migrator.history().await.expect("history");
+    assert_eq!(rows.applied.len() as i64, slow_version());
     assert!(migrator.check().await.expect("check").1.is_empty());
-    println!("killed SQLite migrator: ok (rerun applied V2, {SQLITE_ROWS} rows)");
+    println!("killed SQLite migrator: ok (rerun applied the slow migration, {SQLITE_ROWS} rows)");
 }
 
 #[cfg(feature = "parity")]
@@ -156,18 +167,12 @@ async fn postgres_case() {
     let url = format!("{server}/{}?options=-csearch_path%3D{schema}", harness::PARITY_DATABASE);
     let before = db.migrator().introspect().await.expect("catalog");
 
-    let (observer, connection) = db
-        .pg_config
-        .as_ref()
-        .expect("config")
-        .driver_config()
-        .connect(tokio_postgres::NoTls)
+    let observer = synthlab_db::pg::connect(db.pg_config.as_ref().expect("config"))
         .await
         .expect("observer connects");
-    tokio::spawn(connection);
     let child = spawn_child(BackendKind::Postgres, &marker, &url);
     let started = Instant::now();
-    // Half done: V2's rows are inserted (uncommitted) and its sleep is running.
+    // Half done: the slow migration's rows are inserted (uncommitted) and its sleep is running.
     loop {
         let running: i64 = observer
             .query_one(
@@ -181,18 +186,28 @@ async fn postgres_case() {
         if running > 0 {
             break;
         }
-        assert!(started.elapsed() < WAIT, "the child never reached V2");
+        assert!(started.elapsed() < WAIT, "the child never reached the slow migration");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     kill(child);
 
     let set = slow_set(BackendKind::Postgres, &marker);
     let migrator = db.migrator().with_set(set).expect("set");
-    assert_eq!(migrator.introspect().await.expect("catalog"), before, "no trace of V2");
-    assert_eq!(migrator.history().await.expect("history").current_version, 1);
+    assert_eq!(
+        migrator.introspect().await.expect("catalog"),
+        before,
+        "no trace of the slow migration"
+    );
+    assert_eq!(
+        migrator.history().await.expect("history").current_version,
+        slow_version() - 1
+    );
     // The server rolls the dead session back and releases its lock; the rerun waits for that.
     let applied = migrator.up(None).await.expect("rerun");
-    assert_eq!(applied.iter().map(|m| m.version).collect::<Vec<_>>(), vec![2]);
+    assert_eq!(
+        applied.iter().map(|m| m.version).collect::<Vec<_>>(),
+        vec![slow_version()]
+    );
     let rows: i64 = observer
         .query_one(&format!("SELECT count(*) FROM {schema}.bulk"), &[])
         .await
@@ -201,7 +216,7 @@ async fn postgres_case() {
     assert_eq!(rows, 100_000);
     assert!(migrator.check().await.expect("check").1.is_empty());
     harness::drop_schema(&db).await;
-    println!("killed PostgreSQL migrator: ok (rerun applied V2)");
+    println!("killed PostgreSQL migrator: ok (rerun applied the slow migration)");
 }
 
 fn main() {

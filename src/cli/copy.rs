@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use synthlab_db::DatabaseConfig;
 use synthlab_db::config::{PostgresConfig, SqliteLocation};
 use synthlab_db::copy::{
-    CopyObserver, CopyOptions, CopyReport, FaultKind, GenerateOptions, OnError, TableOutcome, TableReport,
+    CopyObserver, CopyOptions, CopyReport, FaultKind, GenerateOptions, LockHolder, OnError, TableOutcome, TableReport,
     VerifyOptions, VerifyReport,
 };
 
@@ -50,6 +50,10 @@ pub(crate) struct CopyArgs {
     /// Copy only these tables (comma-separated); their parents are read to find orphans.
     #[arg(long, value_delimiter = ',', value_name = "TABLES")]
     tables: Option<Vec<String>>,
+    /// Seconds to wait for another copy's lock on the target to end (a copy killed a moment ago
+    /// holds it until the server notices); 0 fails at once.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(0..=604_800))]
+    lock_timeout: u64,
     /// Output format of the report.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
@@ -81,9 +85,13 @@ pub(crate) struct VerifyArgs {
 /// Arguments of `generate`.
 #[derive(Debug, Args)]
 pub(crate) struct GenerateArgs {
-    /// The file to write (replaced if it exists).
+    /// The file to write; an existing file is refused unless --force is given.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
+    /// Replace an existing --out file (and its -wal/-shm files: rows another process committed
+    /// to it are lost).
+    #[arg(long)]
+    force: bool,
     /// Size: 1 ≈ 50 MB and 50k rows; fractions for small files.
     #[arg(long, default_value_t = 1.0)]
     scale: f64,
@@ -125,7 +133,7 @@ fn parse_layout_or_9(text: &str) -> Result<u8, String> {
     }
 }
 
-fn source_path(from: &str) -> anyhow::Result<PathBuf> {
+pub(super) fn source_path(from: &str) -> anyhow::Result<PathBuf> {
     if !from.starts_with("sqlite:") {
         return Ok(PathBuf::from(from));
     }
@@ -140,7 +148,7 @@ fn source_path(from: &str) -> anyhow::Result<PathBuf> {
     }
 }
 
-fn target_config(to: Option<&str>, fallback: &DatabaseConfig) -> anyhow::Result<PostgresConfig> {
+pub(super) fn target_config(to: Option<&str>, fallback: &DatabaseConfig) -> anyhow::Result<PostgresConfig> {
     let config = match to {
         Some(url) => url.parse::<DatabaseConfig>()?,
         None => fallback.clone(),
@@ -155,14 +163,14 @@ fn target_config(to: Option<&str>, fallback: &DatabaseConfig) -> anyhow::Result<
 }
 
 /// Progress per table: a bar on a terminal, plain lines otherwise.
-struct Progress {
+pub(super) struct Progress {
     bar: Mutex<Option<ProgressBar>>,
     terminal: bool,
     verb: &'static str,
 }
 
 impl Progress {
-    fn new(verb: &'static str, quiet: bool) -> Option<Progress> {
+    pub(super) fn new(verb: &'static str, quiet: bool) -> Option<Progress> {
         if quiet {
             return None;
         }
@@ -198,6 +206,13 @@ impl CopyObserver for Progress {
         {
             bar.inc(rows);
         }
+    }
+
+    fn waiting_for_lock(&self, holder: &LockHolder, timeout: std::time::Duration) {
+        eprintln!(
+            "another copy holds this target's lock ({holder}); waiting up to {} s for it to end (--lock-timeout)",
+            timeout.as_secs()
+        );
     }
 
     fn table_finished(&self, report: &TableReport) {
@@ -336,6 +351,7 @@ pub(crate) async fn copy(args: CopyArgs, fallback: &DatabaseConfig) -> anyhow::R
     options.overwrite = args.overwrite;
     options.dry_run = args.dry_run;
     options.tables = args.tables;
+    options.lock_timeout = std::time::Duration::from_secs(args.lock_timeout);
     let progress = Progress::new("copying", false);
     let observer: &dyn CopyObserver = match &progress {
         Some(p) => p,
@@ -432,6 +448,16 @@ pub(crate) async fn verify(args: VerifyArgs, fallback: &DatabaseConfig) -> anyho
 
 /// `synthlab-db generate`.
 pub(crate) async fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
+    if !args.force && std::fs::symlink_metadata(&args.out).is_ok() {
+        return Err(synthlab_db::Error::new(
+            synthlab_db::ErrorKind::Conflict,
+            format!(
+                "{} exists: not replaced (it and its -wal file may hold data); pass --force to replace it",
+                args.out.display()
+            ),
+        )
+        .into());
+    }
     let faults = match (&args.faults, args.dirty) {
         (Some(names), _) => names
             .iter()

@@ -41,6 +41,12 @@ struct DownArgs {
     /// Roll back this many of the newest applied migrations.
     #[arg(long, value_name = "K")]
     steps: Option<usize>,
+
+    /// Roll back even when tables or columns holding data would be dropped or emptied (SQLite:
+    /// a backup of the file is written first and its path printed). Without it such a down is
+    /// refused, naming the tables and their row counts.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,23 +115,29 @@ pub(crate) async fn run(args: MigrateArgs, config: &DatabaseConfig) -> anyhow::R
                 (None, None) => anyhow::bail!(synthlab_db::Error::invalid_input("give --to N or --steps K")),
             };
             let store = connect(config).await?;
-            let reverted = store.migrator().down(target).await?;
-            if reverted.is_empty() {
+            let report = store.migrator().down_with(target, down_args.force).await?;
+            if let Some(backup) = &report.backup {
+                println!("backup written: {}", backup.display());
+            }
+            if report.reverted.is_empty() {
                 println!("{}: nothing to roll back", config.redacted_url());
             }
-            for migration in reverted {
+            for migration in &report.reverted {
                 println!("rolled back {}", migration.label());
+            }
+            for loss in &report.destroyed {
+                println!("destroyed (--force): {loss}");
             }
             Ok(ExitCode::SUCCESS)
         }
         Some(MigrateAction::History { format }) => {
-            let store = connect(config).await?;
+            let store = Store::connect_with(config, ConnectOptions::read_only_inspection()).await?;
             let history = store.migrator().history().await?;
             print_history(&history, format)?;
             Ok(exit_for(&history))
         }
         Some(MigrateAction::Status { format }) => {
-            let store = connect(config).await?;
+            let store = Store::connect_with(config, ConnectOptions::read_only_inspection()).await?;
             let history = store.migrator().history().await?;
             print_status(&store, &history, format)?;
             Ok(exit_for(&history))

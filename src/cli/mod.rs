@@ -7,6 +7,8 @@ mod doctor;
 mod migrate;
 mod schema;
 mod status;
+#[cfg(feature = "sqlite")]
+mod sync;
 
 use std::process::ExitCode;
 
@@ -59,6 +61,10 @@ enum Command {
     #[cfg(feature = "sqlite")]
     /// Compare a legacy SQLite file with its PostgreSQL copy: row counts and content checksums per table.
     Verify(copy::VerifyArgs),
+    #[cfg(feature = "sqlite")]
+    /// Live sync: capture the legacy file's changes and keep PostgreSQL up to date while the
+    /// legacy application writes (`sync status`, `sync uninstall`).
+    Sync(sync::SyncArgs),
     #[cfg(feature = "sqlite")]
     /// Write a deterministic legacy SQLite file (any layout v10–v15, optionally with bad rows).
     Generate(copy::GenerateArgs),
@@ -121,6 +127,8 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => return copy::verify(args, &config).await,
         #[cfg(feature = "sqlite")]
         Command::Generate(args) => return copy::generate(args).await,
+        #[cfg(feature = "sqlite")]
+        Command::Sync(args) => return sync::run(args, &config).await,
         Command::Doctor { format } => return doctor::run(&config, origin, format).await,
     }
     Ok(ExitCode::SUCCESS)

@@ -97,41 +97,108 @@ pub fn default_quarantine_path(source: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Writes bad rows, one JSON object per line.
+/// The quarantine file of a run, merged with what earlier runs recorded: one JSON object per
+/// line. A table this run has read replaces that table's earlier records (the same rows are
+/// found again, or were fixed in the source); every other table keeps them, so a second run
+/// with other `--tables` never loses the first run's records. The file is rewritten (temporary
+/// file + rename) each time a table is finished, so it is always whole.
 pub(crate) struct QuarantineWriter {
-    file: std::io::BufWriter<std::fs::File>,
     path: PathBuf,
+    /// Records of earlier runs, as (table, line).
+    earlier: Vec<(String, String)>,
+    /// Records of this run, as (table, line).
+    current: Vec<(String, String)>,
+    /// Tables this run has read to the end.
+    finished: HashSet<String>,
 }
 
 impl QuarantineWriter {
-    /// Creates (truncates) the file.
-    pub(crate) fn create(path: &Path) -> Result<Self> {
-        let file = std::fs::File::create(path).map_err(|e| {
-            Error::new(
-                ErrorKind::Other,
-                format!("cannot create the quarantine file {}: {e}", path.display()),
-            )
-        })?;
-        Ok(QuarantineWriter {
-            file: std::io::BufWriter::new(file),
+    /// Opens the file of `path`: its records are kept (and it is created, empty, if missing).
+    ///
+    /// # Errors
+    /// InvalidInput when the file exists but is not a quarantine file (it is left alone);
+    /// Other when it cannot be written.
+    pub(crate) fn open(path: &Path) -> Result<Self> {
+        let earlier = match std::fs::File::open(path) {
+            Ok(file) => read_records(path, file)?
+                .into_iter()
+                .map(|(row, line)| (row.table, line))
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => {
+                return Err(Error::other(format!(
+                    "cannot read the quarantine file {}: {e}",
+                    path.display()
+                )));
+            }
+        };
+        let writer = QuarantineWriter {
             path: path.to_owned(),
-        })
+            earlier,
+            current: Vec::new(),
+            finished: HashSet::new(),
+        };
+        writer.rewrite()?;
+        Ok(writer)
     }
 
-    /// Appends one bad row.
+    /// Records one bad row (written when its table is finished).
     pub(crate) fn write(&mut self, row: &BadRow) -> Result<()> {
-        let line = serde_json::to_string(row)?;
-        writeln!(self.file, "{line}").map_err(|e| self.io_error(e))
+        self.current.push((row.table.clone(), serde_json::to_string(row)?));
+        Ok(())
     }
 
-    /// Flushes to disk.
+    /// Writes what was recorded so far to disk, keeping every earlier record (a follower that
+    /// quarantines rows batch after batch).
     pub(crate) fn flush(&mut self) -> Result<()> {
-        self.file.flush().map_err(|e| self.io_error(e))
+        self.rewrite()
     }
 
-    fn io_error(&self, e: std::io::Error) -> Error {
-        Error::other(format!("cannot write the quarantine file {}: {e}", self.path.display()))
+    /// `table` was read to the end: its records of this run replace the earlier ones, on disk.
+    pub(crate) fn finish_table(&mut self, table: &str) -> Result<()> {
+        self.finished.insert(table.to_owned());
+        self.rewrite()
     }
+
+    /// Writes the earlier records of unfinished tables and this run's records to a temporary
+    /// file beside the quarantine file, then renames it over the quarantine file.
+    fn rewrite(&self) -> Result<()> {
+        let mut temporary = self.path.as_os_str().to_owned();
+        temporary.push(".tmp");
+        let temporary = PathBuf::from(temporary);
+        let io =
+            |e: std::io::Error| Error::other(format!("cannot write the quarantine file {}: {e}", self.path.display()));
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&temporary).map_err(io)?);
+        let kept = self.earlier.iter().filter(|(table, _)| !self.finished.contains(table));
+        for (_, line) in kept.chain(&self.current) {
+            writeln!(file, "{line}").map_err(io)?;
+        }
+        file.into_inner()
+            .map_err(|e| io(e.into_error()))?
+            .sync_all()
+            .map_err(io)?;
+        std::fs::rename(&temporary, &self.path).map_err(io)
+    }
+}
+
+/// Every record of a quarantine file with its line as written.
+fn read_records(path: &Path, file: std::fs::File) -> Result<Vec<(BadRow, String)>> {
+    let mut records = Vec::new();
+    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| Error::other(format!("cannot read {}: {e}", path.display())))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let row: BadRow = serde_json::from_str(&line).map_err(|e| {
+            Error::invalid_input(format!(
+                "{} line {}: not a quarantine record: {e}",
+                path.display(),
+                n + 1
+            ))
+        })?;
+        records.push((row, line));
+    }
+    Ok(records)
 }
 
 /// Reads a quarantine file: per table, the key strings of its rows.
@@ -146,18 +213,7 @@ pub fn read_quarantine(path: &Path) -> Result<HashMap<String, HashSet<String>>> 
         )
     })?;
     let mut out: HashMap<String, HashSet<String>> = HashMap::new();
-    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| Error::other(format!("cannot read {}: {e}", path.display())))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let row: BadRow = serde_json::from_str(&line).map_err(|e| {
-            Error::invalid_input(format!(
-                "{} line {}: not a quarantine record: {e}",
-                path.display(),
-                n + 1
-            ))
-        })?;
+    for (row, _) in read_records(path, file)? {
         out.entry(row.table)
             .or_default()
             .insert(Json::Object(row.key).to_string());

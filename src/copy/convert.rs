@@ -156,7 +156,18 @@ pub(crate) fn convert<'a>(column: &ColumnSpec, raw: Raw<'a>) -> Result<Value<'a>
     Ok(value)
 }
 
-/// Evaluates the column's CHECK like PostgreSQL would.
+/// A numeric value as PostgreSQL compares it with a numeric literal.
+fn numeric(value: &Value<'_>) -> Option<f64> {
+    match value {
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        _ => None,
+    }
+}
+
+/// Evaluates the column's CHECK like PostgreSQL would (NULL passes; NaN sorts above every
+/// number). A rule that does not fit the value's type cannot arise: the build-time reader
+/// only gives text rules to text columns and numeric rules to numeric ones.
 fn check(column: &ColumnSpec, value: &Value<'_>) -> Result<(), String> {
     let ok = match (column.check, value) {
         (Check::None, _) | (_, Value::Null) => true,
@@ -165,10 +176,9 @@ fn check(column: &ColumnSpec, value: &Value<'_>) -> Result<(), String> {
         (Check::HexId(prefix, n), Value::Text(t)) => t.strip_prefix(prefix).is_some_and(|rest| {
             rest.len() == n && rest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         }),
-        (Check::NonNegative, Value::Int(i)) => *i >= 0,
-        (Check::NonNegative, Value::Float(f)) => f.is_nan() || *f >= 0.0,
-        (Check::UnitInterval, Value::Float(f)) => (0.0..=1.0).contains(f),
-        _ => true,
+        (Check::AtLeast(min), v) => numeric(v).is_some_and(|x| x.is_nan() || x >= min),
+        (Check::Between(low, high), v) => numeric(v).is_some_and(|x| (x.is_nan() || x >= low) && x <= high),
+        _ => false,
     };
     if ok {
         return Ok(());
@@ -189,9 +199,9 @@ fn check(column: &ColumnSpec, value: &Value<'_>) -> Result<(), String> {
             }
         ),
         Check::HexId(prefix, n) => format!("{shown} is not an id of the shape {prefix} + {n} hex digits"),
-        Check::NonNegative => format!("{shown} is negative"),
-        Check::UnitInterval => format!("{shown} is outside [0, 1]"),
-        Check::None => String::new(),
+        Check::AtLeast(min) => format!("{shown} is below {min}"),
+        Check::Between(low, high) => format!("{shown} is outside [{low}, {high}]"),
+        Check::None => format!("{shown} does not fit the column's type"),
     })
 }
 
@@ -265,5 +275,191 @@ mod tests {
                 .unwrap_err()
                 .contains("twice")
         );
+    }
+
+    mod no_panic {
+        use super::super::*;
+        use crate::copy::spec::SPECS;
+        use proptest::prelude::*;
+
+        fn raw() -> impl Strategy<Value = (u8, i64, f64, Vec<u8>)> {
+            (
+                0u8..5,
+                any::<i64>(),
+                prop_oneof![
+                    any::<f64>(),
+                    Just(f64::NAN),
+                    Just(f64::INFINITY),
+                    Just(-0.0),
+                    Just(9.223372036854776e18)
+                ],
+                prop_oneof![
+                    prop::collection::vec(any::<u8>(), 0..80),
+                    ".*".prop_map(String::into_bytes),
+                    "[0-9 :T.+-]{0,40}".prop_map(String::into_bytes),
+                    "[-+]?[0-9]{0,25}(\\.[0-9]{0,5})?([eE][-+]?[0-9]{0,4})?".prop_map(String::into_bytes),
+                ],
+            )
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(3000))]
+            #[test]
+            fn every_column_gives_a_value_or_a_reason((kind, int, real, bytes) in raw()) {
+                let raw = match kind {
+                    0 => Raw::Null,
+                    1 => Raw::Integer(int),
+                    2 => Raw::Real(real),
+                    3 => Raw::Text(&bytes),
+                    _ => Raw::Blob(&bytes),
+                };
+                for spec in &SPECS {
+                    for column in spec.columns {
+                        // A value or a reason: both are fine, a panic is not.
+                        let _ = convert(column, raw);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Every CHECK rule the build derived from the migrations judges like PostgreSQL: the migrated
+/// schema (in a transaction that is rolled back) evaluates each CHECK expression of its catalog
+/// on boundary values, and so does [`check`]. The catalog's CHECKs and the rules correspond one
+/// to one, so no CHECK is left out.
+#[cfg(all(test, feature = "parity"))]
+mod postgres_agreement {
+    use super::*;
+    use crate::copy::spec::SPECS;
+
+    fn candidates(column: &ColumnSpec) -> Vec<Value<'static>> {
+        let text = |s: String| Value::Text(Cow::Owned(s));
+        match column.check {
+            Check::None => Vec::new(),
+            Check::OneOf(allowed) => {
+                let mut out: Vec<Value<'static>> = allowed.iter().map(|a| text((*a).to_owned())).collect();
+                out.extend([String::new(), allowed[0].to_uppercase(), format!("{} ", allowed[0])].map(text));
+                out
+            }
+            Check::MaxChars(n) => ["é".repeat(n), "é".repeat(n + 1), "a".repeat(n + 1), String::new()]
+                .map(text)
+                .into(),
+            Check::HexId(prefix, n) => [
+                format!("{prefix}{}", "0".repeat(n)),
+                format!("{prefix}{}", "af".repeat(n).chars().take(n).collect::<String>()),
+                format!("{prefix}{}", "A".repeat(n)),
+                format!("{prefix}{}", "g".repeat(n)),
+                format!("{prefix}{}", "0".repeat(n - 1)),
+                format!("{prefix}{}", "0".repeat(n + 1)),
+                format!("{prefix}{}\n", "0".repeat(n)),
+                format!("x{prefix}{}", "0".repeat(n)),
+                "0".repeat(n),
+            ]
+            .map(text)
+            .into(),
+            Check::AtLeast(bound) | Check::Between(bound, _) => {
+                let high = match column.check {
+                    Check::Between(_, high) => high,
+                    _ => bound + 1.0,
+                };
+                match column.ty {
+                    ColType::Int => [
+                        bound as i64 - 1,
+                        bound as i64,
+                        high as i64,
+                        high as i64 + 1,
+                        i64::MIN,
+                        i64::MAX,
+                    ]
+                    .map(Value::Int)
+                    .into(),
+                    _ => [
+                        bound - 0.5,
+                        bound,
+                        -0.0,
+                        (bound + high) / 2.0,
+                        high,
+                        high + 1e-9,
+                        f64::NAN,
+                        f64::INFINITY,
+                    ]
+                    .map(Value::Float)
+                    .into(),
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn every_derived_check_agrees_with_postgresql() {
+        let url = std::env::var("PARITY_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let mut client = crate::pg::connect_url(&url)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at PARITY_DATABASE_URL ({e}); see README, `make pg-start`"));
+        let tx = client.transaction().await.expect("begin");
+        let schema = format!("check_agreement_{}", std::process::id());
+        tx.batch_execute(&format!("CREATE SCHEMA {schema}; SET LOCAL search_path TO {schema}"))
+            .await
+            .expect("scratch schema");
+        for script in crate::schema::MigrationSet::embedded(crate::BackendKind::Postgres).scripts() {
+            tx.batch_execute(script.up_sql()).await.expect("migrate");
+        }
+        let rows = tx
+            .query(
+                "SELECT t.relname::text, a.attname::text, pg_get_expr(c.conbin, c.conrelid) \
+                   FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid \
+                   JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey) \
+                  WHERE c.contype = 'c' AND t.relnamespace = $1::text::regnamespace",
+                &[&schema],
+            )
+            .await
+            .expect("catalog");
+        let mut catalog: Vec<(String, String, String)> = rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+        catalog.sort();
+        let mut derived: Vec<(String, String)> = SPECS
+            .iter()
+            .flat_map(|t| {
+                t.columns
+                    .iter()
+                    .filter(|c| c.check != Check::None)
+                    .map(|c| (t.name.to_owned(), c.name.to_owned()))
+            })
+            .collect();
+        derived.sort();
+        let in_catalog: Vec<(String, String)> = catalog.iter().map(|(t, c, _)| (t.clone(), c.clone())).collect();
+        assert_eq!(derived, in_catalog, "one derived rule per CHECK of the catalog");
+        let mut compared = 0;
+        for (table, column_name, expression) in &catalog {
+            let spec = crate::copy::spec::table(table).expect("table");
+            let column = &spec.columns[spec.index_of(column_name).expect("column")];
+            let cast = match column.ty {
+                ColType::Text => "text",
+                ColType::Int => "bigint",
+                _ => "double precision",
+            };
+            let sql = format!("SELECT {expression} FROM (SELECT $1::{cast} AS \"{column_name}\") AS v");
+            for value in candidates(column) {
+                let verdict: Option<bool> = match &value {
+                    Value::Text(t) => tx.query_one(&sql, &[&t.as_ref()]).await,
+                    Value::Int(i) => tx.query_one(&sql, &[i]).await,
+                    Value::Float(f) => tx.query_one(&sql, &[f]).await,
+                    _ => unreachable!("candidates are text or numbers"),
+                }
+                .expect("evaluate")
+                .get(0);
+                let postgres = verdict.unwrap_or(true);
+                assert_eq!(
+                    check(column, &value).is_ok(),
+                    postgres,
+                    "{table}.{column_name} CHECK ({expression}) on {}",
+                    format!("{value:?}").chars().take(60).collect::<String>()
+                );
+                compared += 1;
+            }
+        }
+        assert!(compared > 100, "only {compared} comparisons");
+        tx.rollback().await.expect("rollback");
     }
 }

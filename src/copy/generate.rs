@@ -12,25 +12,11 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::backend::sqlite::legacy_writer::LegacyWriter;
+use crate::legacy::LegacyValue;
 use crate::{Error, Result};
 
 /// Oldest and newest legacy layout versions the copy reads.
 pub const LAYOUTS: std::ops::RangeInclusive<u8> = 10..=15;
-
-/// A value to store in a legacy file.
-#[derive(Debug, Clone, PartialEq)]
-pub enum GenValue {
-    /// NULL.
-    Null,
-    /// INTEGER.
-    Int(i64),
-    /// REAL.
-    Real(f64),
-    /// TEXT (may contain NUL).
-    Text(String),
-    /// TEXT made of exactly these bytes (valid UTF-8 or not).
-    Bytes(Vec<u8>),
-}
 
 /// A kind of bad row the generator can plant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -430,9 +416,9 @@ fn json_doc(rng: &mut Rng, min: usize, max: usize) -> String {
     out
 }
 
-use GenValue::{Int, Null, Real, Text};
+use LegacyValue::{Integer, Null, Real, Text};
 
-fn t(s: impl Into<String>) -> GenValue {
+fn t(s: impl Into<String>) -> LegacyValue {
     Text(s.into())
 }
 
@@ -568,7 +554,7 @@ pub fn generate(path: &Path, options: &GenerateOptions) -> Result<GenerateReport
             ),
             ("started_at", t(timestamp(&mut rng))),
             ("completed_at", opt!(rng, 30, t(timestamp(&mut rng)))),
-            ("total_synths", Int(rng.below(5000) as i64)),
+            ("total_synths", Integer(rng.below(5000) as i64)),
             ("aggregated_outcomes", opt!(rng, 20, t(json_doc(&mut rng, 1000, 5000)))),
             ("execution_time_seconds", opt!(rng, 10, Real(rng.unit() * 600.0))),
         ];
@@ -586,11 +572,11 @@ pub fn generate(path: &Path, options: &GenerateOptions) -> Result<GenerateReport
                 "status",
                 t(rng.pick(&["pending", "running", "generating_summary", "completed", "failed"])),
             ),
-            ("synth_count", Int(rng.below(50) as i64)),
-            ("successful_count", opt!(rng, 10, Int(rng.below(50) as i64))),
-            ("failed_count", opt!(rng, 10, Int(rng.below(5) as i64))),
+            ("synth_count", Integer(rng.below(50) as i64)),
+            ("successful_count", opt!(rng, 10, Integer(rng.below(50) as i64))),
+            ("failed_count", opt!(rng, 10, Integer(rng.below(5) as i64))),
             ("model", t(rng.pick(&["gpt-4o-mini", "gpt-4o", "o3-mini"]))),
-            ("max_turns", Int(rng.range(3, 12) as i64)),
+            ("max_turns", Integer(rng.range(3, 12) as i64)),
             ("started_at", t(timestamp(&mut rng))),
             ("completed_at", opt!(rng, 30, t(timestamp(&mut rng)))),
             ("additional_context", opt!(rng, 50, t(text_of(&mut rng, 20, 500)))),
@@ -721,7 +707,7 @@ pub fn generate(path: &Path, options: &GenerateOptions) -> Result<GenerateReport
                 ("synth_id", t(id("syn", (e * 13 + j) % n_syn))),
                 ("synth_name", t(text_of(&mut rng, 5, 30))),
                 ("status", t(rng.pick(&["completed", "completed", "failed", "pending"]))),
-                ("turn_count", Int(turn)),
+                ("turn_count", Integer(turn)),
                 ("timestamp", t(timestamp(&mut rng))),
                 ("messages", opt!(rng, 3, t(messages))),
             ];
@@ -751,9 +737,9 @@ pub fn generate(path: &Path, options: &GenerateOptions) -> Result<GenerateReport
                         "no_viable_paths",
                     ])),
                 ),
-                ("current_depth", Int(rng.below(6) as i64)),
-                ("total_nodes", Int(rng.below(100) as i64)),
-                ("total_llm_calls", Int(rng.below(300) as i64)),
+                ("current_depth", Integer(rng.below(6) as i64)),
+                ("total_nodes", Integer(rng.below(100) as i64)),
+                ("total_llm_calls", Integer(rng.below(300) as i64)),
                 ("best_success_rate", opt!(rng, 20, Real(rng.unit()))),
                 ("started_at", t(timestamp(&mut rng))),
                 ("completed_at", opt!(rng, 30, t(timestamp(&mut rng)))),
@@ -786,7 +772,7 @@ pub fn generate(path: &Path, options: &GenerateOptions) -> Result<GenerateReport
                     ("id", t(id("node", *node))),
                     ("exploration_id", t(id("expl", e))),
                     ("parent_id", parent.map_or(Null, |p| t(id("node", p)))),
-                    ("depth", Int(*depth as i64)),
+                    ("depth", Integer(*depth as i64)),
                     ("action_applied", opt!(rng, 10, t(text_of(&mut rng, 10, 120)))),
                     (
                         "action_category",
@@ -819,7 +805,7 @@ pub fn generate(path: &Path, options: &GenerateOptions) -> Result<GenerateReport
             ("status", t(rng.pick(&["pending", "running", "completed", "failed"]))),
             ("started_at", t(timestamp(&mut rng))),
             ("completed_at", opt!(rng, 30, t(timestamp(&mut rng)))),
-            ("total_synths", opt!(rng, 10, Int(rng.below(5000) as i64))),
+            ("total_synths", opt!(rng, 10, Integer(rng.below(5000) as i64))),
             ("aggregated_outcomes", opt!(rng, 30, t(json_doc(&mut rng, 300, 1500)))),
             ("execution_time_seconds", opt!(rng, 10, Real(rng.unit() * 100.0))),
         ];
@@ -835,7 +821,7 @@ pub fn generate(path: &Path, options: &GenerateOptions) -> Result<GenerateReport
             ("simulation_id", t(id("sim", i % n_sim))),
             ("rules", t(json_doc(&mut rng, 100, 400))),
             ("rule_text", t(text_of(&mut rng, 10, 200))),
-            ("synth_count", Int(rng.below(500) as i64)),
+            ("synth_count", Integer(rng.below(500) as i64)),
             ("synth_percentage", Real(rng.unit() * 100.0)),
             ("did_not_try_rate", Real(rng.unit())),
             ("failed_rate", Real(rng.unit())),
@@ -905,7 +891,7 @@ fn put(
     key_col: &str,
     key: String,
     column: &str,
-    value: GenValue,
+    value: LegacyValue,
 ) -> Result<()> {
     if w.corrupt(table, key_col, &key, column, &value)? > 0 {
         out.push(PlantedFault {
@@ -945,7 +931,7 @@ fn plant(
             "id",
             id("reg", 2),
             "rule_text",
-            GenValue::Bytes(b"regi\xe3o em Latin-1".to_vec()),
+            LegacyValue::Bytes(b"regi\xe3o em Latin-1".to_vec()),
         )?,
         FaultKind::NonNumeric => {
             put(

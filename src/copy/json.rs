@@ -440,4 +440,71 @@ mod tests {
         assert_ne!(canon("[[1],2]"), canon("[[1,2]]"));
         assert_ne!(canon("-1"), canon("1"));
     }
+
+    mod no_panic {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// Text made of JSON's tokens and their broken forms: reaches far more of the parser
+        /// than uniformly random text.
+        fn jsonish() -> impl Strategy<Value = String> {
+            let token = prop::sample::select(vec![
+                "{",
+                "}",
+                "[",
+                "]",
+                ":",
+                ",",
+                "\"",
+                "\\",
+                "\\u",
+                "\\ud83d",
+                "\\ude00",
+                "\\ud800",
+                "00",
+                "0",
+                "1",
+                "-",
+                ".",
+                "e",
+                "E+",
+                "e-",
+                "9999999999999999999999",
+                "1e400",
+                "true",
+                "fals",
+                "null",
+                " ",
+                "\t",
+                "a",
+                "é",
+                "\u{0}",
+                "\u{1f}",
+                "😀",
+            ]);
+            prop::collection::vec(token, 0..60).prop_map(|tokens| tokens.concat())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+            #[test]
+            fn arbitrary_text_gives_a_value_or_an_error(text in ".*", tokens in jsonish(), bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+                for input in [text, tokens, String::from_utf8_lossy(&bytes).into_owned()] {
+                    let checked = validate(&input);
+                    let mut out = Vec::new();
+                    let canonical_form = canonical(&input, &mut out);
+                    prop_assert_eq!(checked.is_ok(), canonical_form.is_ok(), "{:?}", input);
+                }
+            }
+        }
+
+        #[test]
+        fn deep_nesting_is_an_error_not_a_stack_overflow() {
+            for open in ["[", "{\"a\":"] {
+                let deep = open.repeat(200_000);
+                assert!(validate(&deep).is_err());
+                assert!(canonical(&deep, &mut Vec::new()).is_err());
+            }
+        }
+    }
 }

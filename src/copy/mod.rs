@@ -1,6 +1,6 @@
 //! Moving legacy data into PostgreSQL: [`copy`] (streamed, resumable, never silently lossy),
-//! [`verify`] (row counts and content checksums on both sides) and [`generate`] (deterministic
-//! legacy files for tests and benchmarks).
+//! [`verify`] (row counts and content checksums on both sides) and, with the `testing` feature,
+//! `generate` (deterministic legacy files for tests and benchmarks).
 //!
 //! The copy reads a legacy SQLite file of any layout v10–v15 read-only, converts every value to
 //! the migrated schema's type (timestamps to instants, JSON to jsonb, REAL to double precision
@@ -10,11 +10,13 @@
 
 pub(crate) mod bad_row;
 pub(crate) mod convert;
-mod encode;
+pub(crate) mod encode;
+#[cfg(feature = "testing")]
 pub mod generate;
 pub(crate) mod json;
-mod pg;
-mod read;
+mod lock;
+pub(crate) mod pg;
+pub(crate) mod read;
 pub(crate) mod source;
 pub(crate) mod spec;
 mod verify;
@@ -22,13 +24,15 @@ mod verify;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value as Json};
 use tokio::sync::mpsc;
 
 pub use bad_row::{BadRow, default_quarantine_path, read_quarantine};
+#[cfg(feature = "testing")]
 pub use generate::{FaultKind, GenerateOptions, GenerateReport, PlantedFault, generate};
+pub use lock::LockHolder;
 pub use verify::{VerifyOptions, VerifyReport, VerifyTable, verify};
 
 use crate::backend::sqlite::copy_source::SqliteSource;
@@ -67,7 +71,12 @@ pub struct CopyOptions {
     pub dry_run: bool,
     /// Copy only these tables (their parent tables are still read, to find orphans).
     pub tables: Option<Vec<String>>,
+    /// How long to wait for another copy's lock on the target to end (default 60 s).
+    pub lock_timeout: Duration,
 }
+
+/// The default of [`CopyOptions::lock_timeout`].
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl CopyOptions {
     /// Defaults: abort on the first bad row, default quarantine path, no overwrite, all tables.
@@ -80,6 +89,7 @@ impl CopyOptions {
             overwrite: false,
             dry_run: false,
             tables: None,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
         }
     }
 
@@ -133,7 +143,7 @@ pub struct TableReport {
 }
 
 impl TableReport {
-    fn new(table: &str, outcome: TableOutcome) -> Self {
+    pub(crate) fn new(table: &str, outcome: TableOutcome) -> Self {
         TableReport {
             table: table.to_owned(),
             outcome,
@@ -280,6 +290,10 @@ pub trait CopyObserver: Send + Sync {
     fn table_finished(&self, report: &TableReport) {
         let _ = report;
     }
+    /// Another copy holds the target's lock: this run waits up to `timeout` for it to end.
+    fn waiting_for_lock(&self, holder: &LockHolder, timeout: Duration) {
+        let _ = (holder, timeout);
+    }
 }
 
 /// An observer that says nothing.
@@ -373,7 +387,7 @@ async fn drain(rx: &mut mpsc::Receiver<Msg>, events: &mut dyn LoadEvents) -> Res
 }
 
 /// Opens the source read-only on a blocking thread.
-async fn open_source(path: &Path) -> Result<SqliteSource> {
+pub(crate) async fn open_source(path: &Path) -> Result<SqliteSource> {
     let path = path.to_owned();
     blocking(move || SqliteSource::open(&path)).await
 }
@@ -458,11 +472,12 @@ pub async fn copy(options: &CopyOptions, observer: &dyn CopyObserver) -> Result<
 
     let mut target = Target::connect(&options.target).await?;
     let migrations = target.prepare_schema(!options.dry_run).await?;
-    if !options.dry_run {
-        target.lock().await?;
-    }
+    let lock = match options.dry_run {
+        false => Some(lock::CopyLock::acquire(&options.target, options.lock_timeout, observer).await?),
+        true => None,
+    };
     let mut quarantine = match (options.on_error, options.dry_run) {
-        (OnError::Quarantine, false) => Some(bad_row::QuarantineWriter::create(&options.quarantine_path())?),
+        (OnError::Quarantine, false) => Some(bad_row::QuarantineWriter::open(&options.quarantine_path())?),
         _ => None,
     };
     let per_table_commit = options.on_error == OnError::Quarantine;
@@ -563,10 +578,13 @@ pub async fn copy(options: &CopyOptions, observer: &dyn CopyObserver) -> Result<
             let outcome = outcome?;
             let quarantined = events.quarantined;
             if let Some(writer) = quarantine.as_mut() {
-                writer.flush()?;
+                writer.finish_table(spec.name)?;
             }
             bad_keys.insert(spec.name, Arc::new(outcome.bad_keys));
             if write && per_table_commit {
+                if let Some(lock) = &lock {
+                    lock.check().await?;
+                }
                 target.exec("COMMIT; BEGIN").await?;
             }
             let mut report = TableReport::new(
@@ -592,6 +610,10 @@ pub async fn copy(options: &CopyOptions, observer: &dyn CopyObserver) -> Result<
         Ok(())
     }
     .await;
+    let result = match (result, &lock) {
+        (Ok(()), Some(lock)) => lock.check().await,
+        (result, _) => result,
+    };
     match result {
         Ok(()) if !options.dry_run => target.exec("COMMIT").await?,
         Ok(()) => {}
@@ -601,6 +623,9 @@ pub async fn copy(options: &CopyOptions, observer: &dyn CopyObserver) -> Result<
             }
             return Err(err);
         }
+    }
+    if let Some(lock) = lock {
+        lock.release().await?;
     }
     let quarantined: u64 = reports.iter().map(|r| r.quarantined).sum();
     Ok(CopyReport {

@@ -6,36 +6,31 @@
 //!   definitions are read from the catalog first), `COPY … FROM STDIN (FORMAT binary)`, then
 //!   recreate them from those definitions — the end state is the migrated schema, and a kill at
 //!   any point rolls all of it back.
-//! - Merge (the table already has rows): per batch, COPY into a temporary stage table, report
+//! - Merge (the table already has rows): per batch, COPY into a temporary stage table (dropped
+//!   at the end of its transaction at the latest: nothing stays on the server session), report
 //!   the rows whose key exists with different values (replaced only with `--overwrite`), and
 //!   `INSERT … ON CONFLICT DO NOTHING` the rest, so rerunning never duplicates anything.
 
 use futures_util::SinkExt;
 use tokio::sync::mpsc;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 use super::read::Msg;
 use super::spec::{ColType, SEED_ROWS, TableSpec};
 use super::{BadRow, DifferenceKind, RowDifference};
 use crate::config::PostgresConfig;
 use crate::schema::MigrationInfo;
-use crate::{Error, ErrorKind, Result};
+use crate::{Error, Result};
 
 /// Rows per batch of the merge path.
 pub(crate) const MERGE_BATCH_ROWS: u64 = 5000;
 /// Differences kept per table in the report (all are counted).
 pub(crate) const DIFFERENCES_KEPT: usize = 50;
 
-/// An open connection to the target.
+/// An open connection to the target. Statements outside a transaction are unnamed
+/// (`query_typed`), so the copy works behind a transaction pooler too.
 pub(crate) struct Target {
     pub(crate) client: Client,
-    connection: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Target {
-    fn drop(&mut self) {
-        self.connection.abort();
-    }
 }
 
 pub(crate) fn quote(name: &str) -> String {
@@ -85,9 +80,10 @@ fn seed_predicate(spec: &TableSpec) -> String {
                 .columns
                 .iter()
                 .zip(seed.values)
-                .map(|(c, v)| match c.ty {
-                    ColType::Timestamp => format!("{} = {}::timestamptz", quote(c.name), literal(v)),
-                    _ => format!("{} = {}", quote(c.name), literal(v)),
+                .map(|(c, v)| match (c.ty, v) {
+                    (_, None) => format!("{} IS NULL", quote(c.name)),
+                    (ColType::Timestamp, Some(v)) => format!("{} = {}::timestamptz", quote(c.name), literal(v)),
+                    (_, Some(v)) => format!("{} = {}", quote(c.name), literal(v)),
                 })
                 .collect();
             format!("({})", parts.join(" AND "))
@@ -100,7 +96,8 @@ fn seed_predicate(spec: &TableSpec) -> String {
     }
 }
 
-fn column_list(spec: &TableSpec) -> String {
+/// The quoted column list of a table, in spec order.
+pub(crate) fn column_list(spec: &TableSpec) -> String {
     spec.columns
         .iter()
         .map(|c| quote(c.name))
@@ -109,21 +106,12 @@ fn column_list(spec: &TableSpec) -> String {
 }
 
 impl Target {
-    /// Connects (one plain connection; the copy needs COPY and one long transaction).
+    /// Connects through the crate's connect path (TLS as `sslmode` asks); one connection, as
+    /// the copy needs COPY and one long transaction.
     pub(crate) async fn connect(config: &PostgresConfig) -> Result<Target> {
-        let (client, connection) = config.driver_config().connect(NoTls).await.map_err(|e| {
-            let e = Error::from(e);
-            Error::new(
-                ErrorKind::Unavailable,
-                format!("cannot connect to {}: {}", config.redacted_url(), e.message()),
-            )
-        })?;
-        let connection = tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::warn!(error = %err, "target connection ended with an error");
-            }
-        });
-        Ok(Target { client, connection })
+        Ok(Target {
+            client: crate::pg::connect(config).await?,
+        })
     }
 
     /// Refuses a target whose schema this build does not know, then applies pending migrations
@@ -140,7 +128,7 @@ impl Target {
         if status.current_version == 0 {
             let foreign: bool = self
                 .client
-                .query_one("SELECT to_regclass('experiments') IS NOT NULL", &[])
+                .query_typed_one("SELECT to_regclass('experiments') IS NOT NULL", &[])
                 .await?
                 .try_get(0)?;
             if foreign {
@@ -156,25 +144,6 @@ impl Target {
         crate::schema::postgres::migrate(&mut self.client).await
     }
 
-    /// Takes the per-target copy lock (released when the connection ends).
-    pub(crate) async fn lock(&self) -> Result<()> {
-        let got: bool = self
-            .client
-            .query_one(
-                "SELECT pg_try_advisory_lock(hashtext('synthlab-db copy ' || current_database() || '.' || current_schema())::bigint)",
-                &[],
-            )
-            .await?
-            .try_get(0)?;
-        if !got {
-            return Err(Error::new(
-                ErrorKind::Conflict,
-                "another copy into this target is running",
-            ));
-        }
-        Ok(())
-    }
-
     /// Runs SQL without results.
     pub(crate) async fn exec(&self, sql: &str) -> Result<()> {
         Ok(self.client.batch_execute(sql).await?)
@@ -187,7 +156,7 @@ impl Target {
             quote(spec.name),
             seed_predicate(spec)
         );
-        let has_rows: bool = self.client.query_one(&sql, &[]).await?.try_get(0)?;
+        let has_rows: bool = self.client.query_typed_one(&sql, &[]).await?.try_get(0)?;
         Ok(if has_rows {
             TableState::HasRows
         } else {
@@ -202,6 +171,24 @@ impl Target {
         rx: &mut mpsc::Receiver<Msg>,
         events: &mut dyn LoadEvents,
     ) -> Result<LoadStats> {
+        let (stats, foreign_keys) = self.bulk_load_deferring_constraints(spec, false, rx, events).await?;
+        if !foreign_keys.is_empty() {
+            self.exec(&foreign_keys).await?;
+        }
+        Ok(stats)
+    }
+
+    /// The bulk path with the table's foreign keys (and, with `unique`, its UNIQUE constraints
+    /// other than the primary key) left dropped: returns the SQL that recreates them (live sync
+    /// runs it once the replay has made the target consistent: rows read at different moments
+    /// may collide on a unique value until then).
+    pub(crate) async fn bulk_load_deferring_constraints(
+        &self,
+        spec: &TableSpec,
+        unique: bool,
+        rx: &mut mpsc::Receiver<Msg>,
+        events: &mut dyn LoadEvents,
+    ) -> Result<(LoadStats, String)> {
         let table = quote(spec.name);
         let name = literal(spec.name);
         self.exec(&format!(
@@ -211,7 +198,7 @@ impl Target {
         .await?;
         let indexes = self
             .client
-            .query(
+            .query_typed(
                 &format!(
                     "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i \
                      WHERE i.indrelid = {name}::regclass AND NOT i.indisprimary \
@@ -223,16 +210,18 @@ impl Target {
             .await?;
         let foreign_keys = self
             .client
-            .query(
+            .query_typed(
                 &format!(
                     "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint \
-                     WHERE conrelid = {name}::regclass AND contype = 'f' ORDER BY 1"
+                     WHERE conrelid = {name}::regclass AND (contype = 'f' OR (contype = 'u' AND {unique})) \
+                     ORDER BY contype DESC, 1"
                 ),
                 &[],
             )
             .await?;
         let mut drop_sql = String::new();
         let mut create_sql = String::new();
+        let mut foreign_key_sql = String::new();
         for row in &indexes {
             let (index, definition): (String, String) = (row.try_get(0)?, row.try_get(1)?);
             drop_sql.push_str(&format!("DROP INDEX {index};"));
@@ -241,7 +230,7 @@ impl Target {
         for row in &foreign_keys {
             let (constraint, definition): (String, String) = (row.try_get(0)?, row.try_get(1)?);
             drop_sql.push_str(&format!("ALTER TABLE {table} DROP CONSTRAINT {};", quote(&constraint)));
-            create_sql.push_str(&format!(
+            foreign_key_sql.push_str(&format!(
                 "ALTER TABLE {table} ADD CONSTRAINT {} {definition};",
                 quote(&constraint)
             ));
@@ -270,7 +259,7 @@ impl Target {
             self.exec(&create_sql).await?;
         }
         self.restore_seeds(spec).await?;
-        Ok(stats)
+        Ok((stats, foreign_key_sql))
     }
 
     /// Puts back seed rows the source did not replace.
@@ -280,9 +269,10 @@ impl Target {
                 .columns
                 .iter()
                 .zip(seed.values)
-                .map(|(c, v)| match c.ty {
-                    ColType::Timestamp => format!("{}::timestamptz", literal(v)),
-                    _ => literal(v),
+                .map(|(c, v)| match (c.ty, v) {
+                    (_, None) => "NULL".to_owned(),
+                    (ColType::Timestamp, Some(v)) => format!("{}::timestamptz", literal(v)),
+                    (_, Some(v)) => literal(v),
                 })
                 .collect();
             self.exec(&format!(
@@ -308,7 +298,7 @@ impl Target {
         let stage = quote(&format!("_synthlab_copy_stage_{}", spec.name));
         let columns = column_list(spec);
         self.exec(&format!(
-            "DROP TABLE IF EXISTS {stage}; CREATE TEMP TABLE {stage} (LIKE {table})"
+            "DROP TABLE IF EXISTS {stage}; CREATE TEMP TABLE {stage} (LIKE {table}) ON COMMIT DROP"
         ))
         .await?;
         let key_match: Vec<String> = spec.key.iter().map(|k| format!("t.{0} = s.{0}", quote(k))).collect();
@@ -376,15 +366,15 @@ impl Target {
                 Msg::EndBatch => {
                     let Some(mut sink) = batch_sink.take() else { continue };
                     let staged = sink.as_mut().finish().await?;
-                    let differing = self.client.query(&diff_sql, &[]).await?;
-                    let existing: i64 = self.client.query_one(&existing_sql, &[]).await?.try_get(0)?;
-                    let inserted = self.client.execute(&insert_sql, &[]).await?;
+                    let differing = self.client.query_typed(&diff_sql, &[]).await?;
+                    let existing: i64 = self.client.query_typed_one(&existing_sql, &[]).await?.try_get(0)?;
+                    let inserted = self.client.execute_typed(&insert_sql, &[]).await?;
                     let existing = existing as u64;
                     stats.inserted += inserted;
                     stats.differing += differing.len() as u64;
                     stats.already_present += existing.saturating_sub(differing.len() as u64);
                     if staged > inserted + existing {
-                        for row in self.client.query(&conflict_sql, &[]).await? {
+                        for row in self.client.query_typed(&conflict_sql, &[]).await? {
                             let key: Vec<String> = row.try_get(0)?;
                             stats.differing += 1;
                             if stats.differences.len() < DIFFERENCES_KEPT {
@@ -407,7 +397,7 @@ impl Target {
                         }
                     }
                     if overwrite && !differing.is_empty() {
-                        stats.replaced += self.client.execute(&update_sql, &[]).await?;
+                        stats.replaced += self.client.execute_typed(&update_sql, &[]).await?;
                     }
                     self.exec(&format!("TRUNCATE {stage}")).await?;
                 }

@@ -77,7 +77,8 @@ pub(crate) fn convert_row<'r>(
             Some(raw) => convert(column, raw).map_err(|reason| (column.name, reason))?,
             None => match column.missing {
                 Missing::Null => Value::Null,
-                Missing::Text(text) => Value::Text(std::borrow::Cow::Borrowed(text)),
+                Missing::Text(text) => convert(column, super::convert::Raw::Text(text.as_bytes()))
+                    .map_err(|reason| (column.name, format!("its default: {reason}")))?,
                 Missing::Required => {
                     return Err((column.name, "the source layout has no such column".to_owned()));
                 }

@@ -211,7 +211,7 @@ fn seed_rows(spec: &TableSpec) -> Vec<Vec<u8>> {
         .filter_map(|seed| {
             let mut out = Vec::new();
             for (column, text) in spec.columns.iter().zip(seed.values) {
-                let value = convert(column, Raw::Text(text.as_bytes())).ok()?;
+                let value = convert(column, text.map_or(Raw::Null, |t| Raw::Text(t.as_bytes()))).ok()?;
                 canonical_value(&value, &mut out).ok()?;
             }
             Some(out)
@@ -389,6 +389,9 @@ async fn read_target_side(
             }
         }
     }
+    // Closed inside the transaction: behind a transaction pooler nothing may outlive it.
+    drop(portal);
+    drop(statement);
     tx.commit().await?;
     Ok(())
 }
@@ -521,7 +524,7 @@ pub async fn verify(options: &VerifyOptions, observer: &dyn CopyObserver) -> Res
             let (src, has) = blocking(move || {
                 let mut has = false;
                 for seed in SEED_ROWS.iter().filter(|s| s.table == spec.name) {
-                    has |= source.has_key(spec.name, spec.key[0], seed.values[0])?;
+                    has |= source.has_key(spec.name, spec.key[0], seed.key_value(spec))?;
                 }
                 Ok((source, has))
             })

@@ -275,9 +275,8 @@ impl RoutingConfig {
                     }
                 };
             } else if key == SHADOW_BUDGET_VAR {
-                let ms: u64 = value.trim().parse().map_err(|_| {
-                    Error::config(format!("{key} must be a whole number of milliseconds, got '{value}'"))
-                })?;
+                let ms = crate::config::bounded_number("shadow_budget_ms", &format!("{key} (milliseconds)"), value)
+                    .map_err(Error::config)?;
                 routing.shadow_budget = Duration::from_millis(ms);
             }
         }

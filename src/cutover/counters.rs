@@ -41,6 +41,10 @@ impl CounterRow {
     }
 }
 
+/// The `metrics` facade counter every cutover event is also published to, labelled
+/// `repository`, `method` and `event` (the snake_case name of the [`CounterRow`] field).
+pub const CUTOVER_EVENTS_METRIC: &str = "synthlab_cutover_events_total";
+
 /// What a routed call adds to its counter row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Event {
@@ -68,16 +72,18 @@ impl Counters {
             method: method.to_owned(),
             ..CounterRow::default()
         });
-        let field = match event {
-            Event::DualWrite => &mut row.dual_writes,
-            Event::DualWriteFailure => &mut row.dual_write_failures,
-            Event::DualWriteMismatch => &mut row.dual_write_mismatches,
-            Event::ShadowRead => &mut row.shadow_reads,
-            Event::ShadowMismatch => &mut row.shadow_mismatches,
-            Event::ShadowError => &mut row.shadow_errors,
-            Event::ShadowTimeout => &mut row.shadow_timeouts,
+        let (field, name) = match event {
+            Event::DualWrite => (&mut row.dual_writes, "dual_writes"),
+            Event::DualWriteFailure => (&mut row.dual_write_failures, "dual_write_failures"),
+            Event::DualWriteMismatch => (&mut row.dual_write_mismatches, "dual_write_mismatches"),
+            Event::ShadowRead => (&mut row.shadow_reads, "shadow_reads"),
+            Event::ShadowMismatch => (&mut row.shadow_mismatches, "shadow_mismatches"),
+            Event::ShadowError => (&mut row.shadow_errors, "shadow_errors"),
+            Event::ShadowTimeout => (&mut row.shadow_timeouts, "shadow_timeouts"),
         };
         *field += 1;
+        metrics::counter!(CUTOVER_EVENTS_METRIC, "repository" => repository, "method" => method, "event" => name)
+            .increment(1);
     }
 
     /// Every row with at least one event, by repository then method.

@@ -47,7 +47,7 @@ pub use config::{
     DEFAULT_SHADOW_BUDGET, DUAL_STRICT_VAR, POSTGRES_URL_VAR, REPOSITORIES, ROUTE_DEFAULT_VAR, ROUTE_PREFIX, RouteMode,
     RoutingConfig, SHADOW_BUDGET_VAR, SQLITE_URL_VAR,
 };
-pub use counters::{CounterRow, format_counters};
+pub use counters::{CUTOVER_EVENTS_METRIC, CounterRow, format_counters};
 pub use wiring::{RouteRow, RoutingTable, StoreRow};
 
 pub(crate) use routed::{Routed, short_key};

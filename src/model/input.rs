@@ -6,7 +6,7 @@
 //! both halves of a dual write) see the same value. The rules are those of
 //! [`super::portable`]: a NUL character is refused in text and JSON, non-finite floats are
 //! refused, -0.0 becomes 0.0, integral JSON floats ≥ 1e16 become integers, times are truncated
-//! to microseconds; page requests, searches and filters are validated. Input structs derive
+//! to microseconds (and refused outside the years 1–9999); page requests, searches and filters are validated. Input structs derive
 //! `Input` (`#[derive(Input)]`), which checks every field through its type's `Input`.
 
 use std::borrow::Cow;
@@ -60,8 +60,8 @@ impl Input for f64 {
 }
 
 impl Input for Timestamp {
-    fn checked(&self, _what: &str) -> Result<Cow<'_, Self>> {
-        Ok(Cow::Owned(super::truncate(*self)))
+    fn checked(&self, what: &str) -> Result<Cow<'_, Self>> {
+        Ok(Cow::Owned(portable::timestamp(*self, what)?))
     }
 }
 

@@ -7,12 +7,15 @@
 //!   for both, as [`crate::ErrorKind::InvalidInput`].
 //! - SQLite turns a NaN bound to a REAL column into NULL and writes -0.0 as the integer 0;
 //!   PostgreSQL keeps both: non-finite numbers are refused, -0.0 becomes 0.0.
+//! - Timestamps outside the years 1–9999 are refused on both (SQLite text and Python stop at
+//!   9999); the others are truncated to microseconds.
 //! - jsonb prints numbers in plain decimal, so a float written by serde as `1e+16` comes back
 //!   from PostgreSQL as the integer `10000000000000000` while SQLite keeps the float: integral
 //!   floats of magnitude ≥ 1e16 that fit a 64-bit integer are stored as that integer on both.
 
 use serde_json::{Number, Value};
 
+use super::Timestamp;
 use crate::{Error, Result};
 
 /// Refuses text PostgreSQL cannot store (a NUL character).
@@ -36,6 +39,24 @@ pub(crate) fn finite(value: f64, what: &str) -> Result<f64> {
 /// [`finite`] for an optional value.
 pub(crate) fn opt_finite(value: Option<f64>, what: &str) -> Result<Option<f64>> {
     value.map(|v| finite(v, what)).transpose()
+}
+
+/// The years both backends store and give back as the same instant (and that the legacy
+/// application's `datetime.fromisoformat` and SQLite's `julianday` read).
+pub(crate) const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+/// A timestamp both backends store identically: years 1–9999 (SQLite would write `+10000-…`
+/// text nobody reads back, PostgreSQL refuses some of them), truncated to microseconds.
+pub(crate) fn timestamp(value: Timestamp, what: &str) -> Result<Timestamp> {
+    use chrono::Datelike;
+    if !YEARS.contains(&value.year()) {
+        return Err(Error::invalid_input(format!(
+            "{what} must be in the years {} to {}, got {value}",
+            YEARS.start(),
+            YEARS.end()
+        )));
+    }
+    Ok(super::truncate(value))
 }
 
 /// A JSON value both backends store and give back identically (see the module docs).

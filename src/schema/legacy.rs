@@ -21,9 +21,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
-use rusqlite::Connection;
-use rusqlite::types::{ToSqlOutput, Value};
-
+pub use super::legacy_value::LegacyValue;
+use crate::backend::sqlite::legacy_writer::{LegacyWriter, layout_columns};
 use crate::{Error, ErrorKind, Result};
 
 /// A schema version of the legacy application.
@@ -187,21 +186,7 @@ impl LegacyLayout {
     /// # Errors
     /// InvalidInput when `created` is newer than `current`.
     pub fn columns(&self) -> Result<BTreeMap<String, Vec<String>>> {
-        let conn = Connection::open_in_memory()?;
-        conn.execute_batch(&self.sql()?)?;
-        let mut tables = BTreeMap::new();
-        let names: Vec<String> = conn
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")?
-            .query_map([], |row| row.get(0))?
-            .collect::<std::result::Result<_, _>>()?;
-        for name in names {
-            let columns: Vec<String> = conn
-                .prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid")?
-                .query_map([&name], |row| row.get(0))?
-                .collect::<std::result::Result<_, _>>()?;
-            tables.insert(name, columns);
-        }
-        Ok(tables)
+        layout_columns(&self.sql()?)
     }
 }
 
@@ -222,60 +207,6 @@ impl fmt::Display for LegacyLayout {
                 }
             )
         }
-    }
-}
-
-/// A value as SQLite stores it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum LegacyValue {
-    /// NULL.
-    Null,
-    /// INTEGER.
-    Integer(i64),
-    /// REAL.
-    Real(f64),
-    /// TEXT.
-    Text(String),
-}
-
-impl From<&str> for LegacyValue {
-    fn from(value: &str) -> Self {
-        LegacyValue::Text(value.to_owned())
-    }
-}
-
-impl From<String> for LegacyValue {
-    fn from(value: String) -> Self {
-        LegacyValue::Text(value)
-    }
-}
-
-impl From<i64> for LegacyValue {
-    fn from(value: i64) -> Self {
-        LegacyValue::Integer(value)
-    }
-}
-
-impl From<f64> for LegacyValue {
-    fn from(value: f64) -> Self {
-        LegacyValue::Real(value)
-    }
-}
-
-impl<T: Into<LegacyValue>> From<Option<T>> for LegacyValue {
-    fn from(value: Option<T>) -> Self {
-        value.map_or(LegacyValue::Null, Into::into)
-    }
-}
-
-impl rusqlite::ToSql for LegacyValue {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::Owned(match self {
-            LegacyValue::Null => Value::Null,
-            LegacyValue::Integer(i) => Value::Integer(*i),
-            LegacyValue::Real(r) => Value::Real(*r),
-            LegacyValue::Text(t) => Value::Text(t.clone()),
-        }))
     }
 }
 
@@ -337,31 +268,11 @@ pub fn build_legacy_file(path: &Path, layout: &LegacyLayout, rows: &[LegacyRow])
             )));
         }
     }
-    let mut conn = Connection::open(path)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.execute_batch(&layout.sql()?)?;
-    conn.pragma_update(None, "foreign_keys", "OFF")?;
-    let tx = conn.transaction()?;
+    let mut writer = LegacyWriter::create(path, &[layout.sql()?])?;
     for row in rows {
-        let names: Vec<String> = row.values.iter().map(|(c, _)| format!("\"{c}\"")).collect();
-        let marks: Vec<String> = (1..=row.values.len()).map(|i| format!("?{i}")).collect();
-        let sql = if row.values.is_empty() {
-            format!("INSERT INTO \"{}\" DEFAULT VALUES", row.table)
-        } else {
-            format!(
-                "INSERT INTO \"{}\" ({}) VALUES ({})",
-                row.table,
-                names.join(", "),
-                marks.join(", ")
-            )
-        };
-        let params: Vec<&dyn rusqlite::ToSql> = row.values.iter().map(|(_, v)| v as &dyn rusqlite::ToSql).collect();
-        tx.execute(&sql, params.as_slice())
-            .map_err(|e| Error::from(e).context(format!("cannot insert into {}", row.table)))?;
+        writer.insert(&row.table, &row.values)?;
     }
-    tx.commit()?;
-    conn.close().map_err(|(_, e)| Error::from(e))?;
-    Ok(())
+    writer.finish()
 }
 
 /// A small data set for `layout`: rows in every table the layout has, values only for its

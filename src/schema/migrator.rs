@@ -4,9 +4,9 @@
 use super::history::{DownTarget, MigrationHistory};
 use super::model::{SchemaDiff, SchemaModel};
 use super::set::MigrationSet;
-use super::{MigrationInfo, postgres};
+use super::{DownReport, MigrationInfo, postgres};
 use crate::store::BackendRef;
-use crate::{Error, Result, Store};
+use crate::{DatabaseConfig, Error, Result, Store};
 
 /// Runs migrations of one set (by default the embedded set of the store's dialect) against
 /// a store. Obtain one with [`Store::migrator`].
@@ -77,21 +77,41 @@ impl<'s> Migrator<'s> {
 
     /// Rolls back applied migrations through their down scripts, removing their history rows,
     /// in one transaction under the migration lock. Returns those rolled back, newest first.
+    /// Refuses when that would destroy data: see [`Migrator::down_with`].
     ///
     /// # Errors
-    /// NotFound when a migration to roll back has no down script; Conflict when the history
-    /// does not match this build (the database is not at a known version); InvalidInput for
-    /// a target above the current version; Other when a script fails. Nothing is rolled back
-    /// on any error.
+    /// Conflict when the down would drop or empty tables (or columns) holding data, naming them
+    /// with their row counts, or when the history does not match this build (the database is not
+    /// at a known version); NotFound when a migration to roll back has no down script;
+    /// InvalidInput for a target above the current version; Other when a script fails. Nothing
+    /// is rolled back on any error.
     pub async fn down(&self, target: DownTarget) -> Result<Vec<MigrationInfo>> {
+        Ok(self.down_with(target, false).await?.reverted)
+    }
+
+    /// [`Migrator::down`], and with `force` also when data would be destroyed: on SQLite a
+    /// backup of the file is written first (`VACUUM INTO`, path in the report); on PostgreSQL
+    /// the refusal without `force` names the `pg_dump` command that keeps the data. Rows the
+    /// migrations insert themselves (the default synth group) are not counted as data.
+    ///
+    /// # Errors
+    /// As [`Migrator::down`]; Unavailable when other SQLite connections kept writing while the
+    /// backup was written.
+    pub async fn down_with(&self, target: DownTarget, force: bool) -> Result<DownReport> {
         self.outside_unit_of_work()?;
         let set = self.set.clone();
         match self.store.backend_ref() {
             #[cfg(feature = "sqlite")]
-            BackendRef::Sqlite(db) => db.exclusive(move |conn| super::sqlite::down(conn, &set, target)).await,
+            BackendRef::Sqlite(db) => {
+                db.exclusive(move |conn| super::sqlite::down(conn, &set, target, force))
+                    .await
+            }
             BackendRef::Postgres(db) => {
+                let DatabaseConfig::Postgres(config) = self.store.config() else {
+                    return Err(Error::other("a PostgreSQL store without a PostgreSQL configuration"));
+                };
                 let mut client = db.client().await?;
-                postgres::down(&mut client, &set, target).await
+                postgres::down(&mut client, &set, target, force, config).await
             }
         }
     }

@@ -15,6 +15,8 @@
 //!   not adopted: schema V1 never runs over legacy data.
 
 mod adopt;
+mod data_loss;
+mod facts;
 mod history;
 mod migrator;
 mod model;
@@ -24,8 +26,10 @@ mod set;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
 
-#[cfg(feature = "sqlite")]
+#[cfg(all(feature = "sqlite", feature = "testing"))]
 pub mod legacy;
+#[cfg(all(feature = "sqlite", feature = "testing"))]
+pub(crate) mod legacy_value;
 
 pub use history::{AppliedMigration, AppliedState, DownTarget, HISTORY_TABLE, HistoryRow, MigrationHistory};
 pub use migrator::Migrator;
@@ -37,29 +41,10 @@ pub use scaffold::{NewMigration, new_migration};
 pub use set::{MigrationScript, MigrationSet};
 
 pub use adopt::{AdoptOutcome, AdoptReport, DetectedLayout, RefusedRow};
+pub use data_loss::{DataAtRisk, Loss};
+pub use facts::TABLES;
 
 use crate::{BackendKind, DatabaseConfig, Error, Result};
-
-/// The 17 tables of the schema, parents before children (the order to load data in).
-pub const TABLES: [&str; 17] = [
-    "experiments",
-    "synth_groups",
-    "feature_scorecards",
-    "interview_guide",
-    "analysis_runs",
-    "research_executions",
-    "experiment_documents",
-    "synths",
-    "synth_outcomes",
-    "analysis_cache",
-    "transcripts",
-    "explorations",
-    "scenario_nodes",
-    "simulation_runs",
-    "region_analyses",
-    "sensitivity_results",
-    "chart_insights",
-];
 
 /// The newest schema version this build knows (the same in both dialects).
 pub fn latest_version() -> i64 {
@@ -80,6 +65,17 @@ impl MigrationInfo {
     pub fn label(&self) -> String {
         format!("V{}__{}", self.version, self.name)
     }
+}
+
+/// What [`Migrator::down_with`] did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DownReport {
+    /// The migrations rolled back, newest first.
+    pub reverted: Vec<MigrationInfo>,
+    /// The data that went with them (only with `force`; otherwise the down is refused).
+    pub destroyed: Vec<DataAtRisk>,
+    /// SQLite: the backup written before data was destroyed (`VACUUM INTO`).
+    pub backup: Option<std::path::PathBuf>,
 }
 
 /// Where a database stands relative to this build's migrations.

@@ -8,6 +8,8 @@ use serde::Serialize;
 
 use crate::BackendKind;
 
+pub use super::facts::TIMESTAMP_COLUMNS;
+
 /// The tables of one schema, as the database catalog describes them (the migration history
 /// table is left out).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -334,36 +336,6 @@ pub struct LogicalSchema {
     /// Tables by name.
     pub tables: BTreeMap<String, LogicalTable>,
 }
-
-/// Columns holding timestamps. SQLite stores them as canonical text (its type says only
-/// `TEXT`), PostgreSQL as `timestamptz`; a parity test checks this list against PostgreSQL's
-/// catalog.
-pub const TIMESTAMP_COLUMNS: &[(&str, &str)] = &[
-    ("experiments", "created_at"),
-    ("experiments", "updated_at"),
-    ("analysis_runs", "started_at"),
-    ("analysis_runs", "completed_at"),
-    ("synth_groups", "created_at"),
-    ("synths", "created_at"),
-    ("research_executions", "started_at"),
-    ("research_executions", "completed_at"),
-    ("transcripts", "timestamp"),
-    ("interview_guide", "created_at"),
-    ("interview_guide", "updated_at"),
-    ("feature_scorecards", "created_at"),
-    ("feature_scorecards", "updated_at"),
-    ("simulation_runs", "started_at"),
-    ("simulation_runs", "completed_at"),
-    ("sensitivity_results", "analyzed_at"),
-    ("sensitivity_results", "created_at"),
-    ("chart_insights", "created_at"),
-    ("chart_insights", "updated_at"),
-    ("analysis_cache", "computed_at"),
-    ("explorations", "started_at"),
-    ("explorations", "completed_at"),
-    ("scenario_nodes", "created_at"),
-    ("experiment_documents", "generated_at"),
-];
 
 /// Whether `table.column` holds timestamps.
 pub fn is_timestamp_column(table: &str, column: &str) -> bool {

@@ -165,3 +165,24 @@ impl MigrationSet {
         refinery::Runner::new(&migrations)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// `build.rs` output names the down scripts relative to `CARGO_MANIFEST_DIR`, never by the
+    /// absolute path of one checkout (a target directory shared by two checkouts would then
+    /// compile one against the other's files, and fail once that checkout is gone).
+    #[test]
+    fn generated_down_table_holds_no_absolute_path() {
+        let generated = include_str!(concat!(env!("OUT_DIR"), "/down_migrations.rs"));
+        assert!(!generated.contains(env!("CARGO_MANIFEST_DIR")), "{generated}");
+        let includes = generated.matches("include_str!(").count();
+        assert!(includes >= 2, "{generated}");
+        assert_eq!(
+            generated
+                .matches("include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/migrations/")
+                .count(),
+            includes,
+            "{generated}"
+        );
+    }
+}

@@ -26,12 +26,7 @@ pub type Snapshot = BTreeMap<String, Vec<Value>>;
 pub type Columns = BTreeMap<String, Vec<(String, String)>>;
 
 async fn connect(config: &PostgresConfig) -> tokio_postgres::Client {
-    let (client, connection) = config
-        .driver_config()
-        .connect(tokio_postgres::NoTls)
-        .await
-        .expect("PostgreSQL connects");
-    tokio::spawn(connection);
+    let client = synthlab_db::pg::connect(config).await.expect("PostgreSQL connects");
     client
         .batch_execute("SET TimeZone = 'UTC'")
         .await

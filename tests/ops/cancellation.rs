@@ -185,16 +185,6 @@ mod postgres {
     use super::*;
     use std::time::{Duration, Instant};
 
-    async fn raw(config: &synthlab_db::config::PostgresConfig) -> tokio_postgres::Client {
-        let (client, connection) = config
-            .driver_config()
-            .connect(tokio_postgres::NoTls)
-            .await
-            .expect("raw connection");
-        tokio::spawn(connection);
-        client
-    }
-
     async fn units_cancelled_everywhere() {
         let db = crate::harness::postgres_db().await;
         let mut config = db.pg_config.clone().expect("pg config");
@@ -210,7 +200,7 @@ mod postgres {
         let store = Store::connect(&DatabaseConfig::Postgres(config.clone()))
             .await
             .expect("store");
-        let observer = raw(&config).await;
+        let observer = synthlab_db::pg::connect(&config).await.expect("observer connection");
         let (cancelled, completed) = cancel_everywhere(&store, |run| {
             let (store, observer, application) = (&store, &observer, &application);
             async move {

@@ -22,12 +22,7 @@ async fn store_named(app: &str) -> (harness::TestDb, Store, tokio_postgres::Clie
     let store = Store::connect(&DatabaseConfig::Postgres(config))
         .await
         .expect("store with application_name");
-    let (admin, connection) = admin_config
-        .driver_config()
-        .connect(tokio_postgres::NoTls)
-        .await
-        .expect("admin connection");
-    tokio::spawn(connection);
+    let admin = synthlab_db::pg::connect(&admin_config).await.expect("admin connection");
     (db, store, admin)
 }
 

@@ -1,5 +1,5 @@
-//! Production behaviour: load, failures, cancellation, TLS, restart, SQLite concurrency, observability,
-//! deployment files. PostgreSQL cases need `--features parity` (as the parity suite); the TLS
+//! Production behaviour: load, failures, cancellation, TLS, restart, PgBouncer, SQLite
+//! concurrency, observability, deployment files. PostgreSQL cases need `--features parity` (as the parity suite); the TLS
 //! and restart cases start their own throwaway cluster (see `cluster.rs`).
 
 #[macro_use]
@@ -13,6 +13,8 @@ mod deployment;
 mod failures;
 mod load;
 mod observability;
+#[cfg(feature = "parity")]
+mod pgbouncer;
 #[cfg(feature = "parity")]
 mod restart;
 mod sqlite_concurrency;

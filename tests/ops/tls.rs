@@ -223,3 +223,72 @@ async fn sslmodes_behave_as_libpq() {
         cluster.log()
     );
 }
+
+/// `copy` and `verify` open their connections through the connect path: with
+/// `sslmode=require` and `verify-full` they use TLS (this cluster refuses plain connections for
+/// `postgres`, so a copy that did not encrypt could not connect at all), and a wrong CA is
+/// refused as it is for the pool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_and_verify_connect_with_tls() {
+    use synthlab_db::config::PostgresConfig;
+    use synthlab_db::copy::{CopyOptions, GenerateOptions, Silent, VerifyOptions};
+
+    let cluster = Cluster::start(HBA, &["plainonly", "certuser"]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = dir.path().join("legacy.db");
+    synthlab_db::copy::generate(
+        &source,
+        &GenerateOptions {
+            scale: 0.01,
+            ..GenerateOptions::default()
+        },
+    )
+    .expect("legacy file");
+    let ca = cluster.certs.ca.display().to_string();
+    let other_ca = cluster.certs.other_ca.display().to_string();
+    let target = |database: &str, host: &str, params: &str| -> PostgresConfig {
+        let url = format!(
+            "postgres://postgres@{host}:{}/{database}?connect_timeout=5&{params}",
+            cluster.port
+        );
+        match url.parse() {
+            Ok(synthlab_db::DatabaseConfig::Postgres(pg)) => pg,
+            other => panic!("{url}: {other:?}"),
+        }
+    };
+    for (database, host, params) in [
+        ("copy_require", "127.0.0.1", "sslmode=require".to_owned()),
+        (
+            "copy_verify_full",
+            "localhost",
+            format!("sslmode=verify-full&sslrootcert={ca}&hostaddr=127.0.0.1"),
+        ),
+    ] {
+        cluster.psql(&format!("CREATE DATABASE {database}"));
+        let config = target(database, host, &params);
+        let report = synthlab_db::copy::copy(&CopyOptions::new(&source, config.clone()), &Silent)
+            .await
+            .unwrap_or_else(|e| panic!("copy with {params}: {e}\n{}", cluster.log()));
+        assert!(report.copied() > 0, "{params}: nothing copied");
+        let verified = synthlab_db::copy::verify(&VerifyOptions::new(&source, config), &Silent)
+            .await
+            .unwrap_or_else(|e| panic!("verify with {params}: {e}"));
+        assert!(verified.equal, "{params}: verify found differences: {verified:?}");
+    }
+    // Without TLS the server refuses the copy (pg_hba: hostssl only) …
+    let plain = target("copy_require", "127.0.0.1", "sslmode=disable");
+    let err = synthlab_db::copy::copy(&CopyOptions::new(&source, plain), &Silent)
+        .await
+        .expect_err("a plain copy connection is refused");
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    // … and verify-full with a CA that did not sign the server certificate refuses the server.
+    let wrong_ca = target(
+        "copy_verify_full",
+        "localhost",
+        &format!("sslmode=verify-full&sslrootcert={other_ca}&hostaddr=127.0.0.1"),
+    );
+    let err = synthlab_db::copy::verify(&VerifyOptions::new(&source, wrong_ca), &Silent)
+        .await
+        .expect_err("verify refuses an unknown server certificate");
+    assert!(err.to_string().contains("certificate"), "{err}");
+}

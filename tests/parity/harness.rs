@@ -5,6 +5,9 @@
 //!   collation (`en-US`) so that the text-order trap is always exercised. The server comes
 //!   from `PARITY_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`). If it
 //!   cannot be reached the case FAILS with instructions; nothing is ever skipped.
+//! - PgBouncer (`<case>::pgbouncer`, with `--features parity`): the same PostgreSQL case through
+//!   a real PgBouncer in transaction mode started for the case (`tests/support/pgbouncer.rs`),
+//!   with `pgbouncer=true`; the pooler's `connect_query` selects the case's schema.
 
 #![allow(dead_code)]
 
@@ -14,6 +17,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use synthlab_db::config::PostgresConfig;
 use synthlab_db::{BackendKind, DatabaseConfig, Store};
+
+#[path = "../support/pgbouncer.rs"]
+pub mod pgbouncer;
 
 /// The result type of a case body.
 pub type CaseResult = anyhow::Result<()>;
@@ -33,6 +39,8 @@ pub struct TestDb {
     pub pg_config: Option<PostgresConfig>,
     /// PostgreSQL: the schema name.
     pub pg_schema: Option<String>,
+    /// The PgBouncer the case runs through (kept running until the case ends).
+    pub pgbouncer: Option<pgbouncer::PgBouncer>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -74,9 +82,7 @@ impl TestDb {
 }
 
 async fn connect(config: &PostgresConfig) -> anyhow::Result<tokio_postgres::Client> {
-    let (client, connection) = config.driver_config().connect(tokio_postgres::NoTls).await?;
-    tokio::spawn(connection);
-    Ok(client)
+    Ok(synthlab_db::pg::connect(config).await?)
 }
 
 /// A fresh SQLite store in its own temporary directory.
@@ -91,11 +97,12 @@ pub async fn sqlite_db() -> TestDb {
         sqlite_path: Some(path),
         pg_config: None,
         pg_schema: None,
+        pgbouncer: None,
         _dir: Some(dir),
     }
 }
 
-fn parity_server() -> PostgresConfig {
+pub fn parity_server() -> PostgresConfig {
     let url = std::env::var("PARITY_DATABASE_URL").unwrap_or_else(|_| DEFAULT_PARITY_URL.to_owned());
     match url.parse::<DatabaseConfig>() {
         Ok(DatabaseConfig::Postgres(pg)) => pg,
@@ -166,16 +173,22 @@ async fn sweep_stale_schemas(client: &tokio_postgres::Client) {
     }
 }
 
-/// A fresh PostgreSQL store in its own schema of the ICU-collated parity database.
-pub async fn postgres_db() -> TestDb {
+/// A new, empty schema of the parity database (`pt_<pid>_<n>`).
+pub async fn new_schema(server: &PostgresConfig) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let server = parity_server();
-    let client = ensure_parity_database(&server).await;
+    let client = ensure_parity_database(server).await;
     let schema = format!("pt_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
     client
         .batch_execute(&format!("CREATE SCHEMA \"{schema}\""))
         .await
         .expect("create test schema");
+    schema
+}
+
+/// A fresh PostgreSQL store in its own schema of the ICU-collated parity database.
+pub async fn postgres_db() -> TestDb {
+    let server = parity_server();
+    let schema = new_schema(&server).await;
     let config = search_path_config(&server, &schema);
     let store = Store::connect(&DatabaseConfig::Postgres(config.clone()))
         .await
@@ -185,6 +198,46 @@ pub async fn postgres_db() -> TestDb {
         sqlite_path: None,
         pg_config: Some(config),
         pg_schema: Some(schema),
+        pgbouncer: None,
+        _dir: None,
+    }
+}
+
+/// A real PgBouncer (transaction mode) in front of the parity server whose database
+/// `synthlab_parity` works in `schema` (its server connections set the search_path when they
+/// open, with PgBouncer's `connect_query`; PgBouncer refuses the `options` startup parameter).
+pub fn pgbouncer_for_schema(schema: &str) -> pgbouncer::PgBouncer {
+    let upstream = pgbouncer::Upstream::parity();
+    pgbouncer::PgBouncer::start(
+        &upstream,
+        &[(
+            PARITY_DATABASE.to_owned(),
+            format!("dbname={PARITY_DATABASE} connect_query='SET search_path TO {schema}'"),
+        )],
+    )
+}
+
+/// A fresh PostgreSQL store in its own schema, through its own PgBouncer (`pgbouncer=true`).
+pub async fn pgbouncer_db() -> TestDb {
+    let server = parity_server();
+    let schema = new_schema(&server).await;
+    let for_bouncer = schema.clone();
+    let bouncer = tokio::task::spawn_blocking(move || pgbouncer_for_schema(&for_bouncer))
+        .await
+        .expect("PgBouncer starts");
+    let config = match bouncer.url(PARITY_DATABASE, "pgbouncer=true").parse::<DatabaseConfig>() {
+        Ok(DatabaseConfig::Postgres(pg)) => pg,
+        other => panic!("PgBouncer URL: {other:?}"),
+    };
+    let store = Store::connect(&DatabaseConfig::Postgres(config.clone()))
+        .await
+        .unwrap_or_else(|err| panic!("store through PgBouncer: {err}\nPgBouncer log:\n{}", bouncer.log()));
+    TestDb {
+        store,
+        sqlite_path: None,
+        pg_config: Some(config),
+        pg_schema: Some(schema),
+        pgbouncer: Some(bouncer),
         _dir: None,
     }
 }
@@ -217,15 +270,28 @@ where
         BackendKind::Sqlite => sqlite_db().await,
         BackendKind::Postgres => postgres_db().await,
     };
-    let (db, result) = case(db).await;
+    finish(&kind.to_string(), case(db).await).await;
+}
+
+/// Runs one case body on PostgreSQL through a real PgBouncer in transaction mode.
+pub async fn run_through_pgbouncer<F, Fut>(case: F)
+where
+    F: FnOnce(TestDb) -> Fut,
+    Fut: Future<Output = (TestDb, CaseResult)>,
+{
+    finish("postgres through PgBouncer", case(pgbouncer_db().await).await).await;
+}
+
+async fn finish(on: &str, (db, result): (TestDb, CaseResult)) {
     if let Err(err) = result {
-        panic!("case failed on {kind}: {err:#}");
+        let log = db.pgbouncer.as_ref().map(|b| format!("\nPgBouncer log:\n{}", b.log()));
+        panic!("case failed on {on}: {err:#}{}", log.unwrap_or_default());
     }
     drop_schema(&db).await;
 }
 
-/// Writes a case once and expands it into `<case>::sqlite` and `<case>::postgres` tests
-/// (the PostgreSQL half with `--features parity`).
+/// Writes a case once and expands it into `<case>::sqlite`, `<case>::postgres` and
+/// `<case>::pgbouncer` tests (the PostgreSQL ones with `--features parity`).
 #[macro_export]
 macro_rules! parity {
     ($name:ident, |$db:ident| $body:block) => {
@@ -249,6 +315,16 @@ macro_rules! parity {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 $crate::harness::run(synthlab_db::BackendKind::Postgres, |db| async move {
+                    let result = case(&db).await;
+                    (db, result)
+                })
+                .await;
+            }
+
+            #[cfg(feature = "parity")]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn pgbouncer() {
+                $crate::harness::run_through_pgbouncer(|db| async move {
                     let result = case(&db).await;
                     (db, result)
                 })

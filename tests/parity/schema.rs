@@ -6,22 +6,30 @@ use synthlab_db::{BackendKind, DatabaseConfig, ErrorKind, Store};
 
 use crate::harness::TestDb;
 
-/// The embedded V1 of the case's dialect.
-fn v1(db: &TestDb) -> MigrationScript {
-    MigrationSet::embedded(db.kind())
-        .get(1)
-        .cloned()
-        .expect("this build has V1")
+/// The newest version this build embeds (the cases' stores start there); the ad-hoc
+/// migrations of the cases are numbered after it, so a new real migration changes no case.
+fn latest() -> i64 {
+    synthlab_db::schema::latest_version()
 }
 
-/// V1 plus the given extra scripts, in the case's dialect.
+/// The embedded migrations plus the given extra scripts, in the case's dialect.
 fn set_with(db: &TestDb, extra: Vec<MigrationScript>) -> MigrationSet {
-    let mut scripts = vec![v1(db)];
+    let mut scripts = MigrationSet::embedded(db.kind()).scripts().to_vec();
     scripts.extend(extra);
     MigrationSet::new(db.kind(), scripts).expect("valid set")
 }
 
-/// A V2 adding a table with a row, in the case's dialect.
+/// An ad-hoc migration numbered `step` after the newest embedded one.
+fn script(step: i64, name: &str, up: &str, down: Option<&str>) -> MigrationScript {
+    MigrationScript::new(&format!("V{}__{name}", latest() + step), up, down).expect("valid script")
+}
+
+/// The versions from `from` down to `to`, newest first.
+fn down_from(from: i64, to: i64) -> Vec<i64> {
+    (to..=from).rev().collect()
+}
+
+/// The next migration (latest + 1), adding a table with a row, in the case's dialect.
 fn tags_v2(db: &TestDb, broken: bool) -> MigrationScript {
     let tail = if broken {
         "INSERT INTO no_such_table VALUES (1);"
@@ -48,10 +56,10 @@ fn tags_v2(db: &TestDb, broken: bool) -> MigrationScript {
         ),
     };
     let down = "ALTER TABLE synths DROP COLUMN tag; DROP TABLE tags;";
-    MigrationScript::new("V2__tags", &up, Some(down)).expect("valid script")
+    script(1, "tags", &up, Some(down))
 }
 
-/// A V3 that takes a moment (so that concurrent migrators overlap).
+/// The one after (latest + 2), taking a moment (so that concurrent migrators overlap).
 fn slow_v3(db: &TestDb) -> MigrationScript {
     let up = match db.kind() {
         BackendKind::Sqlite => {
@@ -65,7 +73,7 @@ fn slow_v3(db: &TestDb) -> MigrationScript {
              SELECT pg_sleep(0.3);"
         }
     };
-    MigrationScript::new("V3__bulk", up, Some("DROP TABLE bulk;")).expect("valid script")
+    script(2, "bulk", up, Some("DROP TABLE bulk;"))
 }
 
 /// The history as (version, name, checksum): what must survive a down / up cycle.
@@ -95,13 +103,19 @@ parity!(schema_up_down_up_leaves_identical_schema_and_history, |db| {
     let set = set_with(db, vec![tags_v2(db, false)]);
     let migrator = db.migrator().with_set(set.clone())?;
     let applied = migrator.up(None).await?;
-    assert_eq!(applied.iter().map(|m| m.version).collect::<Vec<_>>(), vec![2]);
+    assert_eq!(
+        applied.iter().map(|m| m.version).collect::<Vec<_>>(),
+        vec![latest() + 1]
+    );
     let schema_before = migrator.introspect().await?;
     let history_before = history_keys(db, &set).await?;
-    assert_eq!(history_before.len(), 2);
+    assert_eq!(history_before.len() as i64, latest() + 1);
 
     let reverted = migrator.down(DownTarget::To(0)).await?;
-    assert_eq!(reverted.iter().map(|m| m.version).collect::<Vec<_>>(), vec![2, 1]);
+    assert_eq!(
+        reverted.iter().map(|m| m.version).collect::<Vec<_>>(),
+        down_from(latest() + 1, 1)
+    );
     assert_eq!(
         migrator.introspect().await?,
         SchemaModel::default(),
@@ -111,16 +125,19 @@ parity!(schema_up_down_up_leaves_identical_schema_and_history, |db| {
     assert_eq!(migrator.history().await?.current_version, 0);
 
     let applied = migrator.up(None).await?;
-    assert_eq!(applied.iter().map(|m| m.version).collect::<Vec<_>>(), vec![1, 2]);
+    assert_eq!(
+        applied.iter().map(|m| m.version).collect::<Vec<_>>(),
+        (1..=latest() + 1).collect::<Vec<_>>()
+    );
     assert_eq!(migrator.introspect().await?, schema_before);
     assert_eq!(history_keys(db, &set).await?, history_before);
     assert!(migrator.check().await?.1.is_empty());
 
     // One step down, then up again: also identical.
     assert_eq!(migrator.down(DownTarget::Steps(1)).await?.len(), 1);
-    assert_eq!(migrator.history().await?.current_version, 1);
-    assert_eq!(migrator.introspect().await?, db.migrator().expected(1).await?);
-    migrator.up(Some(2)).await?;
+    assert_eq!(migrator.history().await?.current_version, latest());
+    assert_eq!(migrator.introspect().await?, db.migrator().expected(latest()).await?);
+    migrator.up(Some(latest() + 1)).await?;
     assert_eq!(migrator.introspect().await?, schema_before);
     Ok(())
 });
@@ -134,10 +151,10 @@ parity!(schema_failing_migration_leaves_no_trace_and_the_fix_applies, |db| {
     assert_eq!(
         db.migrator().introspect().await?,
         before,
-        "no table, column or index of V2 remains"
+        "no table, column or index of the failed migration remains"
     );
     let history = db.migrator().with_set(broken).unwrap().history().await?;
-    assert_eq!(history.current_version, 1);
+    assert_eq!(history.current_version, latest());
     assert_eq!(history.pending.len(), 1);
 
     // A run of several migrations failing in the last one keeps none of them.
@@ -145,12 +162,12 @@ parity!(schema_failing_migration_leaves_no_trace_and_the_fix_applies, |db| {
         db,
         vec![tags_v2(db, false), {
             let up = "CREATE TABLE half (n INTEGER); SELECT * FROM no_such_table;";
-            MigrationScript::new("V3__half", up, None)?
+            script(2, "half", up, None)
         }],
     );
     assert!(db.migrator().with_set(two.clone())?.up(None).await.is_err());
     assert_eq!(db.migrator().introspect().await?, before);
-    assert_eq!(db.migrator().with_set(two)?.history().await?.current_version, 1);
+    assert_eq!(db.migrator().with_set(two)?.history().await?.current_version, latest());
 
     let fixed = set_with(db, vec![tags_v2(db, false)]);
     let applied = db.migrator().with_set(fixed.clone())?.up(None).await?;
@@ -175,11 +192,14 @@ parity!(schema_two_migrators_at_once_apply_once, |db| {
     counts.sort_unstable();
     assert_eq!(
         counts,
-        [0, 3],
-        "one applies all three, the other finds nothing: {a:?} {b:?}"
+        [0, latest() as usize + 2],
+        "one applies them all, the other finds nothing: {a:?} {b:?}"
     );
     let history = history_keys(db, &set).await?;
-    assert_eq!(history.iter().map(|h| h.0).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(
+        history.iter().map(|h| h.0).collect::<Vec<_>>(),
+        (1..=latest() + 2).collect::<Vec<_>>()
+    );
     assert!(db.migrator().with_set(set)?.check().await?.1.is_empty());
     Ok(())
 });
@@ -191,41 +211,38 @@ parity!(schema_modified_applied_migration_is_reported_and_refused, |db| {
     edited_up.push_str("\n-- edited after it was applied\n");
     let edited = set_with(
         db,
-        vec![
-            MigrationScript::new("V2__tags", &edited_up, Some("DROP TABLE tags;"))?,
-            slow_v3(db),
-        ],
+        vec![script(1, "tags", &edited_up, Some("DROP TABLE tags;")), slow_v3(db)],
     );
     let migrator = db.migrator().with_set(edited)?;
     let history = migrator.history().await?;
+    let tags = format!("V{}__tags was modified", latest() + 1);
     assert!(
-        matches!(history.applied[1].state, AppliedState::Divergent { .. }),
+        matches!(history.applied[latest() as usize].state, AppliedState::Divergent { .. }),
         "{history:?}"
     );
-    assert!(
-        history.problems()[0].contains("V2__tags was modified"),
-        "{:?}",
-        history.problems()
-    );
+    assert!(history.problems()[0].contains(&tags), "{:?}", history.problems());
     let err = migrator.up(None).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict);
-    assert!(err.to_string().contains("V2__tags was modified"), "{err}");
+    assert!(err.to_string().contains(&tags), "{err}");
     let err = migrator.down(DownTarget::Steps(1)).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict);
     assert!(
         !migrator.introspect().await?.tables.contains_key("bulk"),
-        "V3 was not applied"
+        "the migration after it was not applied"
     );
     Ok(())
 });
 
 parity!(schema_unknown_applied_version_is_reported_and_refused, |db| {
-    // A database migrated by a newer build: V7 is in the history, unknown here.
-    let insert = "INSERT INTO refinery_schema_history (version, name, applied_on, checksum)
-                  VALUES (7, 'from_the_future', '2030-01-01T00:00:00Z', '42');";
-    db.raw(insert, insert).await?;
+    // A database migrated by a newer build: a version after ours is in the history.
+    let future = latest() + 6;
+    let insert = format!(
+        "INSERT INTO refinery_schema_history (version, name, applied_on, checksum)
+         VALUES ({future}, 'from_the_future', '2030-01-01T00:00:00Z', '42');"
+    );
+    db.raw(&insert, &insert).await?;
     let history = db.migrator().history().await?;
-    assert_eq!(history.current_version, 7);
+    assert_eq!(history.current_version, future);
     assert!(matches!(
         history.applied.last().map(|a| &a.state),
         Some(AppliedState::Unknown)
@@ -234,7 +251,7 @@ parity!(schema_unknown_applied_version_is_reported_and_refused, |db| {
         history
             .problems()
             .iter()
-            .any(|p| p.contains("V7__from_the_future is applied but unknown"))
+            .any(|p| p.contains(&format!("V{future}__from_the_future is applied but unknown")))
     );
     let err = db.migrate().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
@@ -252,25 +269,26 @@ parity!(schema_unknown_applied_version_is_reported_and_refused, |db| {
 
 parity!(schema_down_without_a_down_script_refuses_and_changes_nothing, |db| {
     let up = "CREATE TABLE notes (id TEXT PRIMARY KEY);";
-    let set = set_with(db, vec![MigrationScript::new("V2__notes", up, None)?]);
+    let set = set_with(db, vec![script(1, "notes", up, None)]);
     let migrator = db.migrator().with_set(set)?;
     migrator.up(None).await?;
     let before = migrator.introspect().await?;
     let err = migrator.down(DownTarget::To(0)).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
-    assert!(err.to_string().contains("V2__notes has no down script"), "{err}");
+    let notes = format!("V{}__notes has no down script", latest() + 1);
+    assert!(err.to_string().contains(&notes), "{err}");
     assert_eq!(migrator.introspect().await?, before);
-    assert_eq!(migrator.history().await?.current_version, 2);
-    let err = migrator.down(DownTarget::To(5)).await.unwrap_err();
+    assert_eq!(migrator.history().await?.current_version, latest() + 1);
+    let err = migrator.down(DownTarget::To(latest() + 4)).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
-    let err = migrator.up(Some(1)).await.unwrap_err();
+    let err = migrator.up(Some(latest())).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "up to a lower version: {err}");
     Ok(())
 });
 
 parity!(schema_check_names_each_drift, |db| {
     let (version, diff) = db.migrator().check().await?;
-    assert_eq!(version, 1);
+    assert_eq!(version, latest());
     assert!(diff.is_empty(), "{diff}");
     db.raw(
         "DROP INDEX idx_experiments_status;
@@ -372,20 +390,91 @@ async fn schema_sqlite_and_postgres_describe_the_same_logical_schema() {
 }
 
 parity!(schema_migration_and_its_history_row_commit_together, |db| {
-    // V2 succeeds but makes the history insert that follows it fail: if the two were not in
-    // one transaction, V2's table would remain without a history row.
+    // The migration succeeds but makes the history insert that follows it fail: if the two were
+    // not in one transaction, its table would remain without a history row.
     let before = db.migrator().introspect().await?;
     let up = "CREATE TABLE orphaned_by_history (n INTEGER); DROP TABLE refinery_schema_history;";
-    let set = set_with(db, vec![MigrationScript::new("V2__sabotage", up, None)?]);
+    let set = set_with(db, vec![script(1, "sabotage", up, None)]);
     let err = db.migrator().with_set(set.clone())?.up(None).await.unwrap_err();
     assert!(err.to_string().contains("nothing was applied"), "{err}");
     assert_eq!(
         db.migrator().introspect().await?,
         before,
-        "V2's table went with its history row"
+        "its table went with its history row"
     );
     let history = db.migrator().with_set(set)?.history().await?;
     assert!(history.managed, "the history table is back");
-    assert_eq!(history.current_version, 1);
+    assert_eq!(history.current_version, latest());
+    Ok(())
+});
+
+parity!(schema_down_refuses_to_destroy_data_unless_forced, |db| {
+    let set = set_with(db, vec![tags_v2(db, false)]);
+    let migrator = db.migrator().with_set(set.clone())?;
+    migrator.up(None).await?;
+    db.experiments()
+        .create(&crate::support::experiment("exp_1", "Kept", "2025-01-01 00:00:00"))
+        .await?;
+    db.synths().create(&synthlab_db::model::NewSynth::new("Ana")).await?;
+    db.raw("UPDATE synths SET tag = 'x'", "UPDATE synths SET tag = 'x'")
+        .await?;
+
+    // V2's down drops synths.tag (holding a value) and tags (holding only V2's own seed row).
+    let err = migrator.down(DownTarget::Steps(1)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("synths: 1 value(s) in dropped column(s) tag"),
+        "{message}"
+    );
+    assert!(!message.contains("tags:"), "a seed row is not data: {message}");
+    assert_eq!(migrator.history().await?.current_version, 2, "nothing rolled back");
+
+    // All the way down: every table holding data is named with its rows.
+    let err = migrator.down(DownTarget::To(0)).await.unwrap_err();
+    let message = err.to_string();
+    for line in [
+        "experiments: 1 row(s), table dropped",
+        "synths: 1 row(s), table dropped",
+    ] {
+        assert!(message.contains(line), "{line}: {message}");
+    }
+    assert!(!message.contains("synth_groups"), "only the default group: {message}");
+    match db.kind() {
+        BackendKind::Sqlite => assert!(
+            message.contains("--force") && message.contains("VACUUM INTO"),
+            "{message}"
+        ),
+        BackendKind::Postgres => assert!(
+            message.contains("pg_dump --host=") && message.contains("--schema=") && message.contains("--force"),
+            "{message}"
+        ),
+    }
+    assert!(db.experiments().get("exp_1").await?.is_some(), "still there");
+
+    let report = migrator.down_with(DownTarget::To(0), true).await?;
+    assert_eq!(report.reverted.len(), 2);
+    let destroyed: Vec<&str> = report.destroyed.iter().map(|d| d.table.as_str()).collect();
+    assert!(
+        destroyed.contains(&"experiments") && destroyed.contains(&"synths"),
+        "{destroyed:?}"
+    );
+    assert_eq!(migrator.introspect().await?, SchemaModel::default());
+    match (db.kind(), &report.backup) {
+        (BackendKind::Sqlite, Some(backup)) => {
+            let saved = Store::connect_with(
+                &DatabaseConfig::sqlite_file(backup),
+                synthlab_db::ConnectOptions::read_only_inspection(),
+            )
+            .await?;
+            assert!(
+                saved.experiments().get("exp_1").await?.is_some(),
+                "the backup keeps the data"
+            );
+            std::fs::remove_file(backup)?;
+        }
+        (BackendKind::Postgres, None) => {}
+        (kind, backup) => panic!("{kind}: unexpected backup {backup:?}"),
+    }
     Ok(())
 });

@@ -4,17 +4,20 @@ use std::time::Instant;
 
 use super::PgDb;
 use crate::DatabaseConfig;
-use crate::config::SslMode;
+use crate::config::{PostgresConfig, SslMode};
 use crate::doctor::Check;
 
 /// The oldest server the migrations are written for.
 const MIN_SERVER_VERSION_NUM: i32 = 130_000;
 
-/// Appends server, TLS, pool and database facts.
+/// Appends pooler, server, TLS, pool and database facts.
 pub(crate) async fn checks(db: &PgDb, config: &DatabaseConfig, checks: &mut Vec<Check>) {
     let DatabaseConfig::Postgres(config) = config else {
         return;
     };
+    // First: without `pgbouncer=true` behind a transaction pooler, the checks below (named
+    // statements) may fail, and this one says why.
+    checks.push(pooler_check(config).await);
     let started = Instant::now();
     let row = match db.query_one("SELECT 1::int4 AS one", &[]).await {
         Ok(row) => row,
@@ -172,5 +175,99 @@ async fn tls_check(db: &PgDb, config: &crate::config::PostgresConfig) -> Check {
                 "the connection is not encrypted although sslmode asks for TLS",
             ),
         }
+    }
+}
+
+/// How often the pooler probe lets two connections ask for their server session.
+const POOLER_PROBES: usize = 5;
+
+/// What the pooler probe saw.
+enum Sessions {
+    /// Each connection kept its own server session.
+    Own,
+    /// Two of our connections were served by one server session.
+    Shared(i32),
+    /// One connection was served by another server session in a later transaction.
+    Moved(i32, i32),
+}
+
+/// Whether a transaction pooler sits between us and the server, and whether `pgbouncer=true`
+/// says so.
+///
+/// Two connections of ours ask for their server session (`pg_backend_pid()`) in turn, a few
+/// times, each question its own transaction. Connected directly, every connection has one
+/// session for its whole life: its pid never changes and differs from the other's. Behind a
+/// transaction pooler (PgBouncer's `pool_mode = transaction`) a server connection goes back to
+/// the pool after each transaction: the next transaction of the same connection may get
+/// another one (round robin), and the other connection may get the one just freed (PgBouncer's
+/// default, most recently used first). Either is proof of transaction pooling, which is what
+/// breaks named prepared statements. A session pooler keeps one session per client while it is
+/// connected and is harmless. Unnamed statements only, so the probe works behind any pooler.
+async fn pooler_check(config: &PostgresConfig) -> Check {
+    const PROBE: &str = "SELECT pg_backend_pid(), inet_server_port()";
+    let opened = tokio::try_join!(super::connect::connect(config), super::connect::connect(config));
+    let (first, second) = match opened {
+        Ok(pair) => pair,
+        Err(err) => return Check::problem("pooler", "unknown", format!("cannot open two probe connections: {err}")),
+    };
+    let mut seen = Sessions::Own;
+    let mut first_pid = None;
+    let mut server_port = None;
+    for _ in 0..POOLER_PROBES {
+        let pids = async {
+            let a = first.query_typed_one(PROBE, &[]).await?;
+            let b = second.query_typed_one(PROBE, &[]).await?;
+            server_port = a.try_get::<_, Option<i32>>(1)?;
+            Ok::<_, crate::Error>((a.try_get::<_, i32>(0)?, b.try_get::<_, i32>(0)?))
+        }
+        .await;
+        let (a, b) = match pids {
+            Ok(pids) => pids,
+            Err(err) => return Check::problem("pooler", "unknown", format!("the probe failed: {err}")),
+        };
+        match *first_pid.get_or_insert(a) {
+            _ if a == b => seen = Sessions::Shared(a),
+            earlier if earlier != a => seen = Sessions::Moved(earlier, a),
+            _ => continue,
+        }
+        break;
+    }
+    let (_, url_port) = config.host_port();
+    let forwarded = match server_port {
+        Some(port) if i64::from(port) != i64::from(url_port) => {
+            format!("; the server listens on port {port}, the URL names {url_port}")
+        }
+        _ => String::new(),
+    };
+    let pooled = match seen {
+        Sessions::Own => None,
+        Sessions::Shared(pid) => Some(format!("two connections shared server session {pid}")),
+        Sessions::Moved(from, to) => Some(format!(
+            "one connection moved from server session {from} to {to} between transactions"
+        )),
+    };
+    match (pooled, config.pgbouncer) {
+        (Some(how), true) => Check::ok(
+            "pooler",
+            format!("transaction pooler in front ({how}){forwarded}; pgbouncer=true"),
+        ),
+        (Some(how), false) => Check::problem(
+            "pooler",
+            format!("transaction pooler in front ({how}){forwarded}"),
+            "a transaction pooler (PgBouncer or alike) sits in front of the server but pgbouncer=true is missing: \
+             add it to the URL (or set SYNTHLAB_PGBOUNCER=1), otherwise named prepared statements fail \
+             (prepared statement \"s1\" does not exist / already exists)",
+        ),
+        (None, true) => Check::ok(
+            "pooler",
+            format!(
+                "none seen (each connection kept its own server session){forwarded}; pgbouncer=true \
+                 (statements unnamed: connected directly, leaving it out is faster)"
+            ),
+        ),
+        (None, false) => Check::ok(
+            "pooler",
+            format!("none seen (each connection kept its own server session){forwarded}"),
+        ),
     }
 }

@@ -4,6 +4,7 @@
 mod analysis;
 mod analysis_cache;
 mod chart_insight;
+pub(crate) mod connect;
 pub(crate) mod doctor;
 mod driver;
 mod error;
@@ -17,6 +18,7 @@ pub(crate) mod row;
 mod scorecard;
 mod sensitivity;
 mod simulation;
+mod statements;
 mod synth;
 mod synth_group;
 mod synth_outcome;
@@ -27,12 +29,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use deadpool_postgres::{
-    ClientWrapper, Hook, HookError, Manager, ManagerConfig, Metrics, Object, Pool, QueueMode, RecyclingMethod, Runtime,
-};
+use deadpool_postgres::{ClientWrapper, Hook, HookError, Metrics, Object, Pool, QueueMode, RecyclingMethod, Runtime};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use tokio_postgres::Row;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{ToSql, Type};
 
 pub(crate) use analysis::PgAnalysisRepository;
 pub(crate) use analysis_cache::PgAnalysisCacheRepository;
@@ -52,10 +52,15 @@ pub(crate) use synth_outcome::PgSynthOutcomeRepository;
 
 use crate::config::{PoolRecycling, PostgresConfig};
 use crate::observe::{CallSettings, add_rows};
-use crate::{BackendKind, Error, ErrorKind, Result};
+use crate::{BackendKind, Error, Result};
+use statements::Statements;
+pub(crate) use statements::unique_name;
 
 /// A statement parameter.
 pub(crate) type Param<'a> = &'a (dyn ToSql + Sync);
+
+/// Parameters with their types, for an unnamed statement (pgbouncer mode).
+type Typed<'a> = Vec<(Param<'a>, Type)>;
 
 /// Handle on a PostgreSQL pool; cheap to clone. Inside a unit of work (`tx` set) every call
 /// runs on the one pooled connection that holds the transaction.
@@ -64,6 +69,8 @@ pub(crate) struct PgDb {
     pool: Pool,
     tx: Option<Arc<PgTx>>,
     calls: CallSettings,
+    /// Named and cached, or unnamed behind a transaction pooler (`statements.rs`).
+    statements: Statements,
 }
 
 /// The connection held by an open unit of work (inside `BEGIN`).
@@ -152,8 +159,7 @@ impl PgDb {
             PoolRecycling::Fast | PoolRecycling::Verified => RecyclingMethod::Fast,
             PoolRecycling::Clean => RecyclingMethod::Clean,
         };
-        let connector = tls::PgConnector::new(&config.tls)?;
-        let manager = Manager::from_connect(config.driver.clone(), connector, ManagerConfig { recycling_method });
+        let manager = connect::pool_manager(config, recycling_method)?;
         // Zero means "no limit", as connect_timeout=0 does for libpq.
         let limit = |d: Duration| (!d.is_zero()).then_some(d);
         let mut builder = Pool::builder(manager)
@@ -188,13 +194,12 @@ impl PgDb {
             pool,
             tx: None,
             calls: CallSettings::new(BackendKind::Postgres, config.slow_call),
+            statements: Statements::for_pooler(config.pgbouncer),
         };
-        let mut client = db.client().await.map_err(|e| {
-            Error::new(
-                ErrorKind::Unavailable,
-                format!("cannot connect to {}: {}", config.redacted_url(), e.message()),
-            )
-        })?;
+        let mut client = db
+            .client()
+            .await
+            .map_err(|e| connect::cannot_connect(config, e.message()))?;
         if migrate {
             crate::schema::postgres::migrate(&mut client).await?;
         }
@@ -241,12 +246,43 @@ impl PgDb {
         result
     }
 
-    /// Runs a query (statement prepared once per connection and cached) and returns its rows.
+    /// In pgbouncer mode, `params` with the types the server gives them in `sql` (learned once
+    /// per text, see `statements.rs`); `None` in the default mode (named, cached statements).
+    async fn typed<'a>(&self, client: &PgClient, sql: &str, params: &[Param<'a>]) -> Result<Option<Typed<'a>>> {
+        let Statements::Unnamed(known) = &self.statements else {
+            return Ok(None);
+        };
+        let types = match known.get(sql) {
+            Some(types) => types,
+            None if params.is_empty() => Arc::from(Vec::new()),
+            None => {
+                let types = statements::learn(client, sql).await?;
+                known.keep(sql, types.clone());
+                types
+            }
+        };
+        if types.len() != params.len() {
+            return Err(Error::other(format!(
+                "statement expects {} parameters, {} given",
+                types.len(),
+                params.len()
+            )));
+        }
+        Ok(Some(params.iter().copied().zip(types.iter().cloned()).collect()))
+    }
+
+    /// Runs a query (statement prepared once per connection and cached; unnamed in pgbouncer
+    /// mode) and returns its rows.
     pub(crate) async fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>> {
         let client = self.client().await?;
         let result = async {
-            let statement = client.prepare_cached(sql).await?;
-            let rows = client.query(&statement, params).await?;
+            let rows = match self.typed(&client, sql, params).await? {
+                Some(typed) => client.query_typed(sql, &typed).await?,
+                None => {
+                    let statement = client.prepare_cached(sql).await?;
+                    client.query(&statement, params).await?
+                }
+            };
             add_rows(rows.len() as u64);
             Ok(rows)
         }
@@ -258,7 +294,10 @@ impl PgDb {
     pub(crate) async fn query_uncached(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>> {
         let client = self.client().await?;
         let result = async {
-            let rows = client.query(sql, params).await?;
+            let rows = match self.typed(&client, sql, params).await? {
+                Some(typed) => client.query_typed(sql, &typed).await?,
+                None => client.query(sql, params).await?,
+            };
             add_rows(rows.len() as u64);
             Ok(rows)
         }
@@ -270,8 +309,13 @@ impl PgDb {
     pub(crate) async fn query_opt(&self, sql: &str, params: &[Param<'_>]) -> Result<Option<Row>> {
         let client = self.client().await?;
         let result = async {
-            let statement = client.prepare_cached(sql).await?;
-            let row = client.query_opt(&statement, params).await?;
+            let row = match self.typed(&client, sql, params).await? {
+                Some(typed) => client.query_typed_opt(sql, &typed).await?,
+                None => {
+                    let statement = client.prepare_cached(sql).await?;
+                    client.query_opt(&statement, params).await?
+                }
+            };
             add_rows(u64::from(row.is_some()));
             Ok(row)
         }
@@ -290,8 +334,13 @@ impl PgDb {
     pub(crate) async fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64> {
         let client = self.client().await?;
         let result = async {
-            let statement = client.prepare_cached(sql).await?;
-            let changed = client.execute(&statement, params).await?;
+            let changed = match self.typed(&client, sql, params).await? {
+                Some(typed) => client.execute_typed(sql, &typed).await?,
+                None => {
+                    let statement = client.prepare_cached(sql).await?;
+                    client.execute(&statement, params).await?
+                }
+            };
             add_rows(changed);
             Ok(changed)
         }
@@ -311,6 +360,7 @@ impl PgDb {
         Ok(PgDb {
             pool: self.pool.clone(),
             calls: self.calls,
+            statements: self.statements.clone(),
             tx: Some(Arc::new(PgTx {
                 client: Arc::new(Mutex::new(conn)),
                 poisoned: AtomicBool::new(false),

@@ -13,14 +13,12 @@
 //!
 //! `prefer` falls back to plain where libpq does: when the server declines TLS, when the TLS
 //! handshake fails, and when the server refuses the connection after TLS was set up (for
-//! example a `hostnossl` line in `pg_hba.conf`). It is retried once, without TLS.
+//! example a `hostnossl` line in `pg_hba.conf`). It is retried once, without TLS (the retry
+//! lives in `connect.rs`, the one place connections are opened).
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use deadpool_postgres::Connect;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{ClientConfig, WebPkiServerVerifier};
 use rustls::crypto::WebPkiSupportedAlgorithms;
@@ -28,20 +26,17 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::task::JoinHandle;
-use tokio_postgres::config::SslMode as DriverSslMode;
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
-use tokio_postgres::{Client, NoTls};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use crate::config::{SslMode, TlsConfig};
+use crate::config::TlsConfig;
 use crate::{Error, Result};
 
 /// Builds the rustls client configuration for `tls` (reads the PEM files).
 ///
 /// # Errors
 /// Config when a file cannot be read or holds no usable certificate / key.
-pub(crate) fn client_config(tls: &TlsConfig) -> Result<ClientConfig> {
+pub(super) fn client_config(tls: &TlsConfig) -> Result<ClientConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier: Arc<dyn ServerCertVerifier> = match (&tls.root_cert, tls.verifies_chain()) {
         (Some(path), true) => {
@@ -191,96 +186,22 @@ impl ServerCertVerifier for PgCertVerifier {
     }
 }
 
-/// Opens the pool's connections: TLS as `sslmode` asks, with libpq's fallback for `prefer`.
-pub(crate) struct PgConnector {
-    mode: SslMode,
-    tls: Option<MakeRustlsConnect>,
-}
-
-impl PgConnector {
-    /// A connector for `tls` (reads its PEM files unless `sslmode=disable`).
-    ///
-    /// # Errors
-    /// Config when a certificate or key file is unusable.
-    pub(crate) fn new(tls: &TlsConfig) -> Result<Self> {
-        let connector = match tls.mode {
-            SslMode::Disable => None,
-            _ => Some(MakeRustlsConnect::new(client_config(tls)?)),
-        };
-        Ok(PgConnector {
-            mode: tls.mode,
-            tls: connector,
-        })
-    }
-
-    /// Opens one connection and spawns its driver task.
-    pub(crate) async fn open(
-        &self,
-        config: &tokio_postgres::Config,
-    ) -> std::result::Result<(Client, JoinHandle<()>), tokio_postgres::Error> {
-        let Some(tls) = &self.tls else {
-            return plain(config).await;
-        };
-        let attempted = Arc::new(AtomicBool::new(false));
-        let tracked = TrackedTls {
-            inner: tls.clone(),
-            attempted: attempted.clone(),
-        };
-        match config.connect(tracked).await {
-            Ok((client, connection)) => Ok((client, spawn_connection(connection))),
-            // libpq's prefer: retry once without TLS when the TLS attempt itself failed or the
-            // server refused us over TLS. Not when TLS was never tried (server said no, or the
-            // server is unreachable): plain would fail the same way.
-            Err(err) if self.mode == SslMode::Prefer && attempted.load(Ordering::Acquire) => {
-                tracing::debug!(error = %err, "sslmode=prefer: TLS attempt failed, retrying without TLS");
-                let mut config = config.clone();
-                config.ssl_mode(DriverSslMode::Disable);
-                plain(&config).await
-            }
-            Err(err) => Err(err),
-        }
-    }
-}
-
-async fn plain(
-    config: &tokio_postgres::Config,
-) -> std::result::Result<(Client, JoinHandle<()>), tokio_postgres::Error> {
-    let (client, connection) = config.connect(NoTls).await?;
-    Ok((client, spawn_connection(connection)))
-}
-
-fn spawn_connection<F>(connection: F) -> JoinHandle<()>
-where
-    F: Future<Output = std::result::Result<(), tokio_postgres::Error>> + Send + 'static,
-{
-    tokio::spawn(async move {
-        if let Err(err) = connection.await {
-            tracing::debug!(error = %err, "postgres connection ended with an error");
-        }
-    })
-}
-
-type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-impl Connect for PgConnector {
-    fn connect(
-        &self,
-        pg_config: &tokio_postgres::Config,
-    ) -> BoxFuture<'_, std::result::Result<(Client, JoinHandle<()>), tokio_postgres::Error>> {
-        let pg_config = pg_config.clone();
-        Box::pin(async move { self.open(&pg_config).await })
-    }
-}
-
 /// The rustls connector, noting whether a TLS handshake was started (the server said yes to
 /// TLS), which decides `prefer`'s fallback.
 #[derive(Clone)]
-struct TrackedTls {
+pub(super) struct TrackedTls {
     inner: MakeRustlsConnect,
     attempted: Arc<AtomicBool>,
 }
 
-struct TrackedConnect<T> {
+impl TrackedTls {
+    /// Wraps `inner`; `attempted` turns true when a handshake starts.
+    pub(super) fn new(inner: MakeRustlsConnect, attempted: Arc<AtomicBool>) -> Self {
+        TrackedTls { inner, attempted }
+    }
+}
+
+pub(super) struct TrackedConnect<T> {
     inner: T,
     attempted: Arc<AtomicBool>,
 }

@@ -12,7 +12,39 @@ use crate::{Error, ErrorKind, Result};
 
 /// A legacy file opened read-only.
 pub(crate) struct SqliteSource {
-    conn: Connection,
+    pub(super) conn: Connection,
+}
+
+/// A stored value as the copy sees it.
+pub(super) fn raw(value: ValueRef<'_>) -> Raw<'_> {
+    match value {
+        ValueRef::Null => Raw::Null,
+        ValueRef::Integer(v) => Raw::Integer(v),
+        ValueRef::Real(v) => Raw::Real(v),
+        ValueRef::Text(v) => Raw::Text(v),
+        ValueRef::Blob(v) => Raw::Blob(v),
+    }
+}
+
+/// One result row of a [`SqliteSource::select_items`] query as a [`SourceRow`].
+pub(super) fn source_row<'r>(row: &'r rusqlite::Row<'_>, plan: &ScanPlan) -> Result<SourceRow<'r>> {
+    let mut source = SourceRow {
+        values: [None; crate::copy::source::MAX_COLUMNS],
+        parent_exists: [true; MAX_FOREIGN_KEYS],
+    };
+    let mut at = 0usize;
+    for (i, present) in plan.present.iter().enumerate() {
+        if *present {
+            source.values[i] = Some(raw(row.get_ref(at)?));
+            at += 1;
+        }
+    }
+    let fk_count = plan.spec.foreign_keys.len().min(MAX_FOREIGN_KEYS);
+    for flag in source.parent_exists.iter_mut().take(fk_count) {
+        *flag = row.get::<_, i64>(at)? != 0;
+        at += 1;
+    }
+    Ok(source)
 }
 
 fn quote(name: &str) -> String {
@@ -87,7 +119,9 @@ impl SqliteSource {
         Ok(self.conn.query_row(&sql, [key], |row| row.get(0))?)
     }
 
-    fn select_sql(plan: &ScanPlan) -> String {
+    /// The select list of `plan` (table alias `c`): the present spec columns, then one
+    /// parent-exists flag per foreign key.
+    pub(super) fn select_items(plan: &ScanPlan) -> String {
         let spec = plan.spec;
         let mut items: Vec<String> = Vec::new();
         for (column, present) in spec.columns.iter().zip(&plan.present) {
@@ -113,8 +147,13 @@ impl SqliteSource {
                 )
             });
         }
+        items.join(", ")
+    }
+
+    fn select_sql(plan: &ScanPlan) -> String {
+        let spec = plan.spec;
         let table = quote(spec.name);
-        let select = items.join(", ");
+        let select = Self::select_items(plan);
         match (plan.order, spec.self_reference()) {
             (ScanOrder::Tree, Some(fk))
                 if spec
@@ -150,30 +189,8 @@ impl SqliteSource {
         let sql = Self::select_sql(plan);
         let mut stmt = self.conn.prepare(&sql)?;
         let mut rows = stmt.query([])?;
-        let spec = plan.spec;
-        let fk_count = spec.foreign_keys.len().min(MAX_FOREIGN_KEYS);
         while let Some(row) = rows.next()? {
-            let mut source = SourceRow {
-                values: [None; crate::copy::source::MAX_COLUMNS],
-                parent_exists: [true; MAX_FOREIGN_KEYS],
-            };
-            let mut at = 0usize;
-            for (i, present) in plan.present.iter().enumerate() {
-                if *present {
-                    source.values[i] = Some(match row.get_ref(at)? {
-                        ValueRef::Null => Raw::Null,
-                        ValueRef::Integer(v) => Raw::Integer(v),
-                        ValueRef::Real(v) => Raw::Real(v),
-                        ValueRef::Text(v) => Raw::Text(v),
-                        ValueRef::Blob(v) => Raw::Blob(v),
-                    });
-                    at += 1;
-                }
-            }
-            for flag in source.parent_exists.iter_mut().take(fk_count) {
-                *flag = row.get::<_, i64>(at)? != 0;
-                at += 1;
-            }
+            let source = source_row(row, plan)?;
             if !each(&source)? {
                 break;
             }

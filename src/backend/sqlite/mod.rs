@@ -8,8 +8,10 @@
 
 mod analysis;
 mod analysis_cache;
+pub(crate) mod capture;
 mod chart_insight;
 mod connection;
+mod constraint;
 pub(crate) mod copy_source;
 pub(crate) mod doctor;
 mod driver;
@@ -18,6 +20,7 @@ mod experiment;
 mod experiment_document;
 mod exploration;
 mod interview_guide;
+#[cfg(feature = "testing")]
 pub(crate) mod legacy_writer;
 mod region;
 mod research;
@@ -29,6 +32,7 @@ mod synth;
 mod synth_group;
 mod synth_outcome;
 
+use rusqlite::trace::{TraceEvent, TraceEventCodes};
 use rusqlite::{Connection, OpenFlags};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -60,6 +64,21 @@ use crate::{BackendKind, Error, ErrorKind, Result};
 thread_local! {
     /// Rows returned by queries on this thread since [`counted`] last reset it.
     static ROWS_READ: Cell<u64> = const { Cell::new(0) };
+    /// The last INSERT / UPDATE / DELETE started on this thread, values inlined: what
+    /// [`constraint::name`] runs again to find the foreign key a failed write broke.
+    static LAST_WRITE: Cell<Option<String>> = const { Cell::new(None) };
+}
+
+/// SQLite's trace hook (installed on every connection, statement starts only): notes the last
+/// write for [`name_constraint`].
+fn note_write(event: TraceEvent<'_>) {
+    if let TraceEvent::Stmt(stmt, sql) = event {
+        let sql = sql.trim_start();
+        let starts = |word: &str| sql.get(..word.len()).is_some_and(|h| h.eq_ignore_ascii_case(word));
+        if ["insert", "update", "delete", "replace"].into_iter().any(starts) {
+            LAST_WRITE.set(stmt.expanded_sql());
+        }
+    }
 }
 
 /// Counts `n` rows returned by a read-only statement (`driver::rows_on`, which every
@@ -79,6 +98,26 @@ fn counted<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Re
         .get()
         .saturating_add(conn.total_changes().saturating_sub(before));
     Ok((value, rows))
+}
+
+/// Attaches to a constraint failure the name PostgreSQL gives that constraint (see
+/// [`constraint`]); runs on `conn` inside the failed write's still-open transaction.
+fn name_constraint(conn: &Connection, err: Error) -> Error {
+    let statement = LAST_WRITE.take();
+    if !matches!(
+        err.kind(),
+        ErrorKind::Conflict | ErrorKind::ForeignKey | ErrorKind::Check
+    ) || err.constraint().is_some()
+    {
+        return err;
+    }
+    let name = std::error::Error::source(&err)
+        .and_then(|source| source.downcast_ref::<rusqlite::Error>())
+        .and_then(|native| constraint::name(conn, native, statement.as_deref()));
+    match name {
+        Some(name) => err.with_constraint(name),
+        None => err,
+    }
 }
 
 /// Read-only connections beside the writer (WAL lets them read while it writes), at most
@@ -224,6 +263,7 @@ fn open(config: &SqliteConfig, read_only: bool) -> Result<Connection> {
     };
     conn.busy_timeout(config.busy_timeout)?;
     conn.set_prepared_statement_cache_capacity(128);
+    conn.trace_v2(TraceEventCodes::SQLITE_TRACE_STMT, Some(note_write));
     conn.pragma_update(None, "foreign_keys", "ON")?;
     if !read_only && matches!(config.location, SqliteLocation::File(_)) {
         switch_to_wal(&conn, config.busy_timeout)?;
@@ -250,9 +290,14 @@ fn switch_to_wal(conn: &Connection, busy_timeout: std::time::Duration) -> Result
 }
 
 impl SqliteDb {
-    /// Opens the database (creating a missing file only when `create_if_missing`) and applies
-    /// pending migrations when `migrate`.
-    pub(crate) async fn connect(config: &SqliteConfig, migrate: bool, create_if_missing: bool) -> Result<Self> {
+    /// Opens the database (creating a missing file only when `create_if_missing`, read-only when
+    /// `read_only`) and applies pending migrations when `migrate`.
+    pub(crate) async fn connect(
+        config: &SqliteConfig,
+        migrate: bool,
+        create_if_missing: bool,
+        read_only: bool,
+    ) -> Result<Self> {
         if let SqliteLocation::File(path) = &config.location
             && !create_if_missing
             && !path.exists()
@@ -264,7 +309,9 @@ impl SqliteDb {
         }
         let writer_config = config.clone();
         let writer = SqliteConn::new(move || {
-            let mut conn = open(&writer_config, false)?;
+            // Read-only inspection opens even the "writer" read-only: a legacy file keeps its
+            // bytes and journal mode (no switch to WAL) until someone asks to change it.
+            let mut conn = open(&writer_config, read_only)?;
             crate::schema::sqlite::prepare(&mut conn, migrate)?;
             Ok(conn)
         });
@@ -314,7 +361,11 @@ impl SqliteDb {
         if turn.is_none() {
             return Err(Error::other("the unit of work has ended"));
         }
-        let result = tx.writer.conn.run(move |conn| counted(conn, f)).await;
+        let result = tx
+            .writer
+            .conn
+            .run(move |conn| counted(conn, f).map_err(|e| name_constraint(conn, e)))
+            .await;
         drop(turn);
         match result {
             Ok((value, rows)) => {
@@ -409,7 +460,7 @@ impl SqliteDb {
             .conn
             .run(move |conn| {
                 reset_abandoned(conn);
-                immediate(conn, |conn| counted(conn, f))
+                immediate(conn, |conn| counted(conn, f).map_err(|e| name_constraint(conn, e)))
             })
             .await?;
         add_rows(rows);

@@ -3,15 +3,17 @@
 use std::collections::BTreeMap;
 
 use tokio_postgres::Transaction;
+use tokio_postgres::types::Type;
 
 use crate::Result;
 use crate::schema::history::HISTORY_TABLE;
 use crate::schema::model::{ColumnModel, ForeignKeyModel, IndexModel, SchemaModel, TableModel, collapse_whitespace};
 
+// Live sync's state table (`_synthlab_sync_state`) is ignored like refinery's history table.
 const TABLES: &str = "
 SELECT c.relname::text
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relname <> $2";
+WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relname <> $2 AND c.relname NOT LIKE '\\_synthlab\\_sync\\_%'";
 
 const COLUMNS: &str = "
 SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull,
@@ -21,7 +23,7 @@ JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 LEFT JOIN pg_collation co ON co.oid = a.attcollation AND a.attcollation <> 0
-WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relname <> $2 AND a.attnum > 0 AND NOT a.attisdropped
+WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relname <> $2 AND c.relname NOT LIKE '\\_synthlab\\_sync\\_%' AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY c.relname, a.attnum";
 
 const CONSTRAINTS: &str = "
@@ -36,7 +38,7 @@ FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class rc ON rc.oid = con.confrelid
-WHERE n.nspname = $1 AND c.relname <> $2 AND con.contype IN ('p', 'u', 'f', 'c')";
+WHERE n.nspname = $1 AND c.relname <> $2 AND c.relname NOT LIKE '\\_synthlab\\_sync\\_%' AND con.contype IN ('p', 'u', 'f', 'c')";
 
 const INDEXES: &str = "
 SELECT c.relname::text, i.relname::text, ix.indisunique, pg_get_expr(ix.indpred, ix.indrelid),
@@ -47,7 +49,7 @@ FROM pg_index ix
 JOIN pg_class i ON i.oid = ix.indexrelid
 JOIN pg_class c ON c.oid = ix.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relname <> $2
+WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relname <> $2 AND c.relname NOT LIKE '\\_synthlab\\_sync\\_%'
   AND NOT EXISTS (SELECT 1 FROM pg_constraint con
                   WHERE con.conindid = ix.indexrelid AND con.conrelid = ix.indrelid AND con.contype IN ('p', 'u', 'x'))";
 
@@ -80,10 +82,16 @@ fn unquote(identifier: &str) -> String {
 /// The tables of `schema`, without the history table.
 pub(crate) async fn introspect(tx: &Transaction<'_>, schema: &str) -> Result<SchemaModel> {
     let mut tables: BTreeMap<String, TableModel> = BTreeMap::new();
-    for row in tx.query(TABLES, &[&schema, &HISTORY_TABLE]).await? {
+    for row in tx
+        .query_typed(TABLES, &[(&schema, Type::TEXT), (&HISTORY_TABLE, Type::TEXT)])
+        .await?
+    {
         tables.insert(row.try_get(0)?, TableModel::default());
     }
-    for row in tx.query(COLUMNS, &[&schema, &HISTORY_TABLE]).await? {
+    for row in tx
+        .query_typed(COLUMNS, &[(&schema, Type::TEXT), (&HISTORY_TABLE, Type::TEXT)])
+        .await?
+    {
         let table: String = row.try_get(0)?;
         if let Some(model) = tables.get_mut(&table) {
             model.columns.push(ColumnModel {
@@ -95,7 +103,10 @@ pub(crate) async fn introspect(tx: &Transaction<'_>, schema: &str) -> Result<Sch
             });
         }
     }
-    for row in tx.query(CONSTRAINTS, &[&schema, &HISTORY_TABLE]).await? {
+    for row in tx
+        .query_typed(CONSTRAINTS, &[(&schema, Type::TEXT), (&HISTORY_TABLE, Type::TEXT)])
+        .await?
+    {
         let table: String = row.try_get(0)?;
         let Some(model) = tables.get_mut(&table) else {
             continue;
@@ -121,7 +132,10 @@ pub(crate) async fn introspect(tx: &Transaction<'_>, schema: &str) -> Result<Sch
             }
         }
     }
-    for row in tx.query(INDEXES, &[&schema, &HISTORY_TABLE]).await? {
+    for row in tx
+        .query_typed(INDEXES, &[(&schema, Type::TEXT), (&HISTORY_TABLE, Type::TEXT)])
+        .await?
+    {
         let table: String = row.try_get(0)?;
         let Some(model) = tables.get_mut(&table) else {
             continue;

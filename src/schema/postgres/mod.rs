@@ -6,19 +6,26 @@
 //! (`pg_advisory_xact_lock`, keyed by the current schema) makes a second migrator wait; it is
 //! released by COMMIT, ROLLBACK or the death of the connection, so a killed migrator leaves
 //! neither a lock nor a half-applied migration behind.
+//!
+//! Every statement is unnamed (`query_typed`, or the simple protocol), so all of this works
+//! behind a transaction pooler (`pgbouncer=true`), even one whose server connections other
+//! clients left named statements on.
 
 pub(crate) mod introspect;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::HashMap;
 
 use refinery::Migration;
 use refinery_core::traits::r#async::{AsyncQuery, AsyncTransaction};
+use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Transaction};
 
-use super::MigrationInfo;
+use super::data_loss::{self, TableData, TableShape};
 use super::history::{DownTarget, HISTORY_TABLE, HistoryRow, MigrationHistory, check_up_target};
 use super::model::{SchemaDiff, SchemaModel};
 use super::set::MigrationSet;
+use super::{DownReport, MigrationInfo};
+use crate::config::{PostgresConfig, SslMode};
 use crate::{BackendKind, Error, Result};
 
 /// First key of the advisory lock held while migrating ("synt" in ASCII); the second is a
@@ -52,7 +59,7 @@ impl AsyncTransaction for InTransaction<'_, '_> {
 
 impl AsyncQuery<Vec<Migration>> for InTransaction<'_, '_> {
     async fn query(&mut self, query: &str) -> Result<Vec<Migration>, <Self as AsyncTransaction>::Error> {
-        let rows = self.0.query(query, &[]).await?;
+        let rows = self.0.query_typed(query, &[]).await?;
         let mut applied = Vec::new();
         for row in rows {
             let applied_on: String = row.try_get(2)?;
@@ -78,9 +85,9 @@ impl refinery::AsyncMigrate for InTransaction<'_, '_> {}
 
 /// Takes the migration lock of the current schema for the rest of the transaction.
 async fn lock(tx: &Transaction<'_>) -> Result<()> {
-    tx.execute(
+    tx.execute_typed(
         "SELECT pg_advisory_xact_lock($1, hashtext(coalesce(current_schema(), '')))",
-        &[&LOCK_CLASS],
+        &[(&LOCK_CLASS, Type::INT4)],
     )
     .await?;
     Ok(())
@@ -89,9 +96,9 @@ async fn lock(tx: &Transaction<'_>) -> Result<()> {
 /// The stored history rows of the current schema, or `None` without a history table.
 async fn history_rows(tx: &Transaction<'_>) -> Result<Option<Vec<HistoryRow>>> {
     let exists: bool = tx
-        .query_one(
+        .query_typed_one(
             "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1)",
-            &[&HISTORY_TABLE],
+            &[(&HISTORY_TABLE, Type::TEXT)],
         )
         .await?
         .try_get(0)?;
@@ -99,7 +106,7 @@ async fn history_rows(tx: &Transaction<'_>) -> Result<Option<Vec<HistoryRow>>> {
         return Ok(None);
     }
     let rows = tx
-        .query(
+        .query_typed(
             &format!("SELECT version::bigint, name, applied_on, checksum FROM {HISTORY_TABLE} ORDER BY version"),
             &[],
         )
@@ -165,14 +172,25 @@ pub(crate) async fn migrate(client: &mut Client) -> Result<Vec<MigrationInfo>> {
 }
 
 /// Rolls back migrations through their down scripts in one transaction under the migration
-/// lock, removing their history rows with them; returns those rolled back, newest first.
-pub(crate) async fn down(client: &mut Client, set: &MigrationSet, target: DownTarget) -> Result<Vec<MigrationInfo>> {
+/// lock, removing their history rows with them; returns those rolled back, newest first. When
+/// the scripts would destroy data (see [`super::data_loss`]) the transaction is rolled back and
+/// the down refused, naming the `pg_dump` command that keeps the data, unless `force`.
+pub(crate) async fn down(
+    client: &mut Client,
+    set: &MigrationSet,
+    target: DownTarget,
+    force: bool,
+    config: &PostgresConfig,
+) -> Result<DownReport> {
+    let schema = current_schema(client).await?;
     let tx = client.transaction().await?;
     lock(&tx).await?;
     let history = MigrationHistory::compare(history_rows(&tx).await?, set);
     history.ensure_consistent()?;
     let versions = history.versions_to_revert(target)?;
     let scripts = super::down_scripts(set, &versions)?;
+    let seeds = seed_keys(&tx, set, history.current_version).await?;
+    let before = table_data(&tx, &schema, &seeds).await?;
     for script in &scripts {
         tx.batch_execute(script.down_sql().unwrap_or_default())
             .await
@@ -182,33 +200,187 @@ pub(crate) async fn down(client: &mut Client, set: &MigrationSet, target: DownTa
                     script.label()
                 ))
             })?;
-        let version = super::schema_version(script.version())?;
-        tx.execute(&format!("DELETE FROM {HISTORY_TABLE} WHERE version = $1"), &[&version])
-            .await?;
+        let version = i64::from(super::schema_version(script.version())?);
+        tx.execute_typed(
+            &format!("DELETE FROM {HISTORY_TABLE} WHERE version = $1"),
+            &[(&version, Type::INT8)],
+        )
+        .await?;
+    }
+    let after = table_shapes(&tx, &schema).await?;
+    let destroyed = data_loss::losses(&before, &after);
+    if !destroyed.is_empty() && !force {
+        // Dropping `tx` rolls everything back.
+        return Err(data_loss::refusal(
+            &destroyed,
+            &format!(
+                "keep the data first (the password comes from PGPASSWORD or ~/.pgpass):\n  {}\n\
+                 then run again with --force to roll back anyway",
+                dump_command(config, &schema)
+            ),
+        ));
     }
     tx.commit().await?;
-    Ok(scripts
-        .iter()
-        .map(|s| MigrationInfo {
-            version: s.version(),
-            name: s.name().to_owned(),
-        })
-        .collect())
+    Ok(DownReport {
+        reverted: scripts
+            .iter()
+            .map(|s| MigrationInfo {
+                version: s.version(),
+                name: s.name().to_owned(),
+            })
+            .collect(),
+        destroyed,
+        backup: None,
+    })
+}
+
+/// Quotes a word for a POSIX shell.
+fn shell_quote(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b))
+    {
+        return word.to_owned();
+    }
+    format!("'{}'", word.replace('\'', "'\"'\"'"))
+}
+
+/// The `pg_dump` command that saves `schema` of the configured database, TLS settings
+/// included; never the password.
+pub(crate) fn dump_command(config: &PostgresConfig, schema: &str) -> String {
+    let mut words: Vec<String> = Vec::new();
+    if config.tls.mode != SslMode::Prefer {
+        words.push(format!("PGSSLMODE={}", config.tls.mode.as_str()));
+    }
+    for (variable, path) in [
+        ("PGSSLROOTCERT", &config.tls.root_cert),
+        ("PGSSLCERT", &config.tls.client_cert),
+        ("PGSSLKEY", &config.tls.client_key),
+    ] {
+        if let Some(path) = path {
+            words.push(format!("{variable}={}", shell_quote(&path.to_string_lossy())));
+        }
+    }
+    words.push("pg_dump".to_owned());
+    let (host, port) = config.host_port();
+    words.push(format!("--host={}", shell_quote(&host)));
+    words.push(format!("--port={port}"));
+    if let Some(user) = config.user() {
+        words.push(format!("--username={}", shell_quote(user)));
+    }
+    words.push(format!("--dbname={}", shell_quote(config.dbname())));
+    words.push(format!("--schema={}", shell_quote(schema)));
+    words.push("--format=custom".to_owned());
+    let file = format!("{}-{schema}-before-down.dump", config.dbname());
+    words.push(format!("--file={}", shell_quote(&file)));
+    words.join(" ")
+}
+
+/// The tables of `schema` (not the history) with their columns in order.
+async fn tables(tx: &Transaction<'_>, schema: &str) -> Result<Vec<(String, Vec<String>)>> {
+    let rows = tx
+        .query(
+            "SELECT c.relname::text, array_agg(a.attname::text ORDER BY a.attnum)
+             FROM pg_class c
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+             WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relname <> $2
+             GROUP BY c.relname ORDER BY c.relname",
+            &[&schema, &HISTORY_TABLE],
+        )
+        .await?;
+    rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
+}
+
+fn qualified(schema: &str, table: &str) -> String {
+    format!("{}.{}", data_loss::quote_ident(schema), data_loss::quote_ident(table))
+}
+
+/// The rows the migrations of `set` up to `version` insert themselves, per table, as row keys
+/// (`to_jsonb` text): migrated into a scratch schema inside a savepoint that is rolled back.
+async fn seed_keys(tx: &Transaction<'_>, set: &MigrationSet, version: i64) -> Result<HashMap<String, Vec<String>>> {
+    let mut out = HashMap::new();
+    if version <= 0 {
+        return Ok(out);
+    }
+    let scratch = format!("synthlab_seeds_{}", std::process::id());
+    tx.batch_execute(&format!(
+        "SAVEPOINT synthlab_seeds; CREATE SCHEMA {scratch}; SET LOCAL search_path TO {scratch}"
+    ))
+    .await?;
+    let found = async {
+        up_in(tx, &set.up_to(version), None).await?;
+        for (table, _) in tables(tx, &scratch).await? {
+            let sql = format!("SELECT to_jsonb(t)::text FROM {} AS t", qualified(&scratch, &table));
+            let keys: Vec<String> = tx
+                .query(&sql, &[])
+                .await?
+                .iter()
+                .map(|row| row.try_get(0))
+                .collect::<std::result::Result<_, _>>()?;
+            if !keys.is_empty() {
+                out.insert(table, keys);
+            }
+        }
+        Ok::<_, Error>(())
+    }
+    .await;
+    // Undoes the scratch schema and the search_path change.
+    tx.batch_execute("ROLLBACK TO SAVEPOINT synthlab_seeds; RELEASE SAVEPOINT synthlab_seeds")
+        .await?;
+    found?;
+    Ok(out)
+}
+
+/// Every table of `schema` with its rows, data rows (not seed rows) and non-NULL values per
+/// column.
+async fn table_data(
+    tx: &Transaction<'_>,
+    schema: &str,
+    seeds: &HashMap<String, Vec<String>>,
+) -> Result<Vec<TableData>> {
+    let mut out = Vec::new();
+    for (name, columns) in tables(tx, schema).await? {
+        let keys = seeds.get(&name).cloned().unwrap_or_default();
+        let seed = if keys.is_empty() {
+            "false"
+        } else {
+            "to_jsonb(t)::text = ANY($1)"
+        };
+        let sql = data_loss::count_sql(&format!("{} AS t", qualified(schema, &name)), &columns, seed);
+        let row = if keys.is_empty() {
+            tx.query_one(&sql, &[]).await?
+        } else {
+            tx.query_one(&sql, &[&keys]).await?
+        };
+        out.push(TableData::from_counts(name, columns, |i| row.try_get::<_, i64>(i))?);
+    }
+    Ok(out)
+}
+
+/// Every table of `schema` with its rows and columns.
+async fn table_shapes(tx: &Transaction<'_>, schema: &str) -> Result<Vec<TableShape>> {
+    let mut out = Vec::new();
+    for (name, columns) in tables(tx, schema).await? {
+        let rows: i64 = tx
+            .query_one(&format!("SELECT count(*) FROM {}", qualified(schema, &name)), &[])
+            .await?
+            .try_get(0)?;
+        out.push(TableShape {
+            name,
+            rows: rows.max(0) as u64,
+            columns,
+        });
+    }
+    Ok(out)
 }
 
 /// The schema the migrations of `set` define at `version`: migrated into a scratch schema of
 /// the same database inside a transaction that is rolled back (nothing is left behind, even
 /// if the process dies), and read back.
 pub(crate) async fn expected(client: &mut Client, set: &MigrationSet, version: i64) -> Result<SchemaModel> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let scratch = format!(
-        "synthlab_check_{}_{}_{nanos}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
+    let scratch = crate::backend::postgres::unique_name("synthlab_check");
     let tx = client.transaction().await?;
     tx.batch_execute(&format!("CREATE SCHEMA {scratch}; SET LOCAL search_path TO {scratch}"))
         .await?;
@@ -220,10 +392,11 @@ pub(crate) async fn expected(client: &mut Client, set: &MigrationSet, version: i
     Ok(model)
 }
 
-/// The name of the current schema.
+/// The name of the current schema (an unnamed statement: it runs outside a transaction, so a
+/// named one would not survive a transaction pooler).
 async fn current_schema(client: &Client) -> Result<String> {
     let schema: Option<String> = client
-        .query_one("SELECT current_schema()::text", &[])
+        .query_typed_one("SELECT current_schema()::text", &[])
         .await?
         .try_get(0)?;
     schema.ok_or_else(|| Error::config("no schema of the search_path exists in this database"))

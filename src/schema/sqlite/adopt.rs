@@ -70,7 +70,8 @@ struct V1 {
 fn schema_objects(conn: &Connection, schema: &str) -> Result<BTreeSet<(String, String, String, String)>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT type, name, tbl_name, sql FROM \"{schema}\".sqlite_master
-         WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND tbl_name <> ?1"
+         WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND tbl_name <> ?1
+           AND name NOT LIKE '\\_synthlab\\_sync\\_%' ESCAPE '\\'"
     ))?;
     let rows = stmt.query_map([HISTORY_TABLE], |row| {
         Ok((
@@ -227,6 +228,7 @@ fn adopt_locked(conn: &Connection, path: &Path, v1: &V1, backup_slot: &mut Optio
         seed_rows_added: 0,
     };
     let live_objects = schema_objects(conn, "main")?;
+    let capture_triggers = take_capture_triggers(conn)?;
     for table in crate::schema::TABLES {
         match live.tables.get(table) {
             None => {
@@ -271,6 +273,9 @@ fn adopt_locked(conn: &Connection, path: &Path, v1: &V1, backup_slot: &mut Optio
     rewrite_timestamps(conn, v1, &mut report)?;
     verify(conn, v1, &counts_before, &orphans_before)?;
     report.seed_rows_added = insert_seed(conn, v1)?;
+    for sql in &capture_triggers {
+        conn.execute_batch(sql)?;
+    }
     let runner = MigrationSet::embedded(BackendKind::Sqlite)
         .up_to(1)
         .runner()
@@ -292,6 +297,23 @@ fn adopt_locked(conn: &Connection, path: &Path, v1: &V1, backup_slot: &mut Optio
     Ok(AdoptOutcome::Adopted(Box::new(report)))
 }
 
+/// Live sync's capture triggers (`_synthlab_sync_*`, see `crate::sync`): dropped here and
+/// recreated from their own SQL once the file is V1 (a rebuilt table would lose them), inside
+/// the adopt's transaction, so the legacy writer never writes uncaptured in between.
+fn take_capture_triggers(conn: &Connection) -> Result<Vec<String>> {
+    let triggers: Vec<(String, String)> = conn
+        .prepare(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' \
+             AND name LIKE '\\_synthlab\\_sync\\_%' ESCAPE '\\' ORDER BY name",
+        )?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<std::result::Result<_, _>>()?;
+    for (name, _) in &triggers {
+        conn.execute_batch(&format!("DROP TRIGGER {}", quote_ident(name)))?;
+    }
+    Ok(triggers.into_iter().map(|(_, sql)| sql).collect())
+}
+
 /// Recognises the legacy layout; refuses anything the legacy application never wrote.
 fn detect(conn: &Connection, live: &SchemaModel, v1: &V1) -> Result<DetectedLayout> {
     let mut problems = Vec::new();
@@ -300,7 +322,7 @@ fn detect(conn: &Connection, live: &SchemaModel, v1: &V1) -> Result<DetectedLayo
     let others: Vec<(String, String)> = stmt
         .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect::<std::result::Result<_, _>>()?;
-    for (kind, name) in others {
+    for (kind, name) in others.into_iter().filter(|(_, n)| !crate::sync::is_sync_object(n)) {
         problems.push(format!("{kind} {name} is not part of any legacy layout"));
     }
     for table in live.tables.keys().filter(|t| !v1.model.tables.contains_key(*t)) {

@@ -9,11 +9,13 @@ use crate::Result;
 use crate::schema::history::HISTORY_TABLE;
 use crate::schema::model::{ColumnModel, ForeignKeyModel, IndexModel, SchemaModel, TableModel, collapse_whitespace};
 
-/// The tables of `schema` (`main` or an attached name), without the history table.
+/// The tables of `schema` (`main` or an attached name), without the history table and live
+/// sync's capture tables (`_synthlab_sync_*`).
 pub(crate) fn introspect(conn: &Connection, schema: &str) -> Result<SchemaModel> {
     let mut stmt = conn.prepare(&format!(
         "SELECT name, sql FROM \"{schema}\".sqlite_master
-         WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> ?1 ORDER BY name"
+         WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> ?1
+           AND name NOT LIKE '\\_synthlab\\_sync\\_%' ESCAPE '\\' ORDER BY name"
     ))?;
     let tables: Vec<(String, String)> = stmt
         .query_map([HISTORY_TABLE], |row| {

@@ -11,16 +11,19 @@
 pub(crate) mod adopt;
 pub(crate) mod introspect;
 
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use refinery::Migration;
 use refinery_core::traits::sync::{Query, Transaction};
 use rusqlite::{Connection, ErrorCode};
 
+use super::data_loss::{self, DataAtRisk, TableData, TableShape};
 use super::history::{DownTarget, HISTORY_TABLE, HistoryRow, MigrationHistory, check_up_target};
 use super::model::{SchemaDiff, SchemaModel};
 use super::set::MigrationSet;
-use super::{MigrationInfo, unadopted_legacy_error};
+use super::{DownReport, MigrationInfo, unadopted_legacy_error};
 use crate::{BackendKind, Error, ErrorKind, Result};
 
 /// How long a migrator waits for another one to finish.
@@ -222,15 +225,68 @@ pub(crate) fn up(conn: &mut Connection, set: &MigrationSet, target: Option<i64>)
 
 /// Rolls back migrations through their down scripts in one exclusive transaction, removing
 /// their history rows with them; returns those rolled back, newest first.
-pub(crate) fn down(conn: &mut Connection, set: &MigrationSet, target: DownTarget) -> Result<Vec<MigrationInfo>> {
+///
+/// The scripts run first inside the transaction; when they would destroy data (see
+/// [`super::data_loss`]) the transaction is rolled back and the down refused, unless `force`:
+/// then a `VACUUM INTO` backup of the file is written first (outside any transaction, as SQLite
+/// requires) and the down runs again, provided no other connection wrote in between
+/// (`PRAGMA data_version`).
+pub(crate) fn down(conn: &mut Connection, set: &MigrationSet, target: DownTarget, force: bool) -> Result<DownReport> {
     let conn: &Connection = conn;
     let _fk = ForeignKeysOff::new(conn)?;
-    let tx = Tx::begin(conn, "EXCLUSIVE")?;
+    let in_memory = conn.path().is_none_or(str::is_empty);
+    let mut backup: Option<(PathBuf, i64)> = None;
+    for _ in 0..3 {
+        let tx = Tx::begin(conn, "EXCLUSIVE")?;
+        if let Some((path, version)) = &backup
+            && data_version(conn)? != *version
+        {
+            // Another connection wrote after the backup: it is stale, take another one.
+            drop(tx);
+            let _ = std::fs::remove_file(path);
+            backup = None;
+            continue;
+        }
+        let (reverted, destroyed) = run_down(conn, set, target)?;
+        if destroyed.is_empty() || (force && (backup.is_some() || in_memory)) {
+            tx.commit()?;
+            return Ok(DownReport {
+                reverted,
+                destroyed,
+                backup: backup.map(|(path, _)| path),
+            });
+        }
+        drop(tx);
+        if !force {
+            return Err(data_loss::refusal(
+                &destroyed,
+                "run again with --force to roll back anyway: a backup of the file is written first \
+                 (VACUUM INTO) and its path printed",
+            ));
+        }
+        let version = data_version(conn)?;
+        backup = Some((vacuum_into(conn)?, version));
+    }
+    Err(Error::new(
+        ErrorKind::Unavailable,
+        "other connections kept writing while the backup was written; nothing was rolled back: try again",
+    ))
+}
+
+/// The down scripts and history deletions of `target`, inside the caller's transaction;
+/// returns what was rolled back and the data that went with it.
+fn run_down(
+    conn: &Connection,
+    set: &MigrationSet,
+    target: DownTarget,
+) -> Result<(Vec<MigrationInfo>, Vec<DataAtRisk>)> {
     refuse_unadopted_legacy(conn)?;
     let history = history(conn, set)?;
     history.ensure_consistent()?;
     let versions = history.versions_to_revert(target)?;
     let scripts = super::down_scripts(set, &versions)?;
+    let seeds = seed_keys(set, history.current_version)?;
+    let before = table_data(conn, &seeds)?;
     let violations = foreign_key_violations(conn)?;
     for script in &scripts {
         conn.execute_batch(script.down_sql().unwrap_or_default()).map_err(|e| {
@@ -245,14 +301,133 @@ pub(crate) fn down(conn: &mut Connection, set: &MigrationSet, target: DownTarget
         )?;
     }
     ensure_no_new_violations(conn, violations)?;
-    tx.commit()?;
-    Ok(scripts
+    let after = table_shapes(conn)?;
+    let reverted = scripts
         .iter()
         .map(|s| MigrationInfo {
             version: s.version(),
             name: s.name().to_owned(),
         })
-        .collect())
+        .collect();
+    Ok((reverted, data_loss::losses(&before, &after)))
+}
+
+/// SQLite's count of commits by other connections (changes when one commits).
+fn data_version(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("PRAGMA data_version", [], |row| row.get(0))?)
+}
+
+/// Writes a consistent copy of the database beside it (`<file>.before-down-<UTC time>.db`).
+fn vacuum_into(conn: &Connection) -> Result<PathBuf> {
+    let file = conn.path().unwrap_or_default();
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let mut path = PathBuf::from(format!("{file}.before-down-{stamp}.db"));
+    for n in 2.. {
+        if !path.exists() {
+            break;
+        }
+        path = PathBuf::from(format!("{file}.before-down-{stamp}-{n}.db"));
+    }
+    let target = path.to_string_lossy().into_owned();
+    conn.execute("VACUUM INTO ?1", [&target])
+        .map_err(|e| Error::from(e).context(format!("cannot write the backup {target}; nothing was rolled back")))?;
+    Ok(path)
+}
+
+/// The tables of the live schema (not SQLite's own, not the history) with their columns.
+fn tables(conn: &Connection) -> Result<Vec<(String, Vec<String>)>> {
+    let mut stmt = conn.prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+         AND name <> ?1 ORDER BY name",
+    )?;
+    let names = stmt
+        .query_map([HISTORY_TABLE], |row| row.get::<_, String>(0))?
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let mut out = Vec::new();
+    for name in names {
+        let mut stmt = conn.prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid")?;
+        let columns = stmt
+            .query_map([&name], |row| row.get::<_, String>(0))?
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        out.push((name, columns));
+    }
+    Ok(out)
+}
+
+/// A row as one text (its values quoted, columns in name order, so that column order does not
+/// matter).
+fn row_key(columns: &[String]) -> String {
+    let mut sorted: Vec<&String> = columns.iter().collect();
+    sorted.sort();
+    let quoted: Vec<String> = sorted
+        .iter()
+        .map(|c| format!("quote({})", data_loss::quote_ident(c)))
+        .collect();
+    if quoted.is_empty() {
+        "''".to_owned()
+    } else {
+        quoted.join(" || ',' || ")
+    }
+}
+
+/// The rows the migrations of `set` up to `version` insert themselves, per table, as row keys
+/// (read from a private in-memory database migrated to that version).
+fn seed_keys(set: &MigrationSet, version: i64) -> Result<HashMap<String, Vec<String>>> {
+    let mut scratch = Connection::open_in_memory()?;
+    if version > 0 {
+        up(&mut scratch, &set.up_to(version), None)?;
+    }
+    let mut out = HashMap::new();
+    for (table, columns) in tables(&scratch)? {
+        let sql = format!("SELECT {} FROM {}", row_key(&columns), data_loss::quote_ident(&table));
+        let keys = scratch
+            .prepare(&sql)?
+            .query_map([], |row| row.get::<_, String>(0))?
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        if !keys.is_empty() {
+            out.insert(table, keys);
+        }
+    }
+    Ok(out)
+}
+
+/// Every table with its rows, data rows (not seed rows) and non-NULL values per column.
+fn table_data(conn: &Connection, seeds: &HashMap<String, Vec<String>>) -> Result<Vec<TableData>> {
+    let mut out = Vec::new();
+    for (name, columns) in tables(conn)? {
+        let keys = seeds.get(&name).map(Vec::as_slice).unwrap_or_default();
+        let seed = if keys.is_empty() {
+            "0".to_owned()
+        } else {
+            let placeholders: Vec<String> = (1..=keys.len()).map(|i| format!("?{i}")).collect();
+            format!("({}) IN ({})", row_key(&columns), placeholders.join(", "))
+        };
+        let sql = data_loss::count_sql(&data_loss::quote_ident(&name), &columns, &seed);
+        let table = conn.query_row(&sql, rusqlite::params_from_iter(keys), |row| {
+            TableData::from_counts(name, columns, |i| row.get::<_, i64>(i))
+        })?;
+        out.push(table);
+    }
+    Ok(out)
+}
+
+/// Every table with its rows and columns.
+fn table_shapes(conn: &Connection) -> Result<Vec<TableShape>> {
+    tables(conn)?
+        .into_iter()
+        .map(|(name, columns)| {
+            let rows: i64 = conn.query_row(
+                &format!("SELECT count(*) FROM {}", data_loss::quote_ident(&name)),
+                [],
+                |row| row.get(0),
+            )?;
+            Ok(TableShape {
+                name,
+                rows: rows.max(0) as u64,
+                columns,
+            })
+        })
+        .collect()
 }
 
 /// The schema the migrations of `set` define at `version`: migrated into a private in-memory
