@@ -214,22 +214,36 @@ async fn pooler_check(config: &PostgresConfig) -> Check {
     let mut first_pid = None;
     let mut server_port = None;
     for _ in 0..POOLER_PROBES {
+        // The first connection asks twice in a row, then the second: a pooler handing out
+        // idle server sessions most-recently-used first shares one between the two, one
+        // handing them out in turn (round robin) moves the first connection, even when it has
+        // exactly two idle sessions to alternate between.
         let pids = async {
             let a = first.query_typed_one(PROBE, &[]).await?;
+            let again = first.query_typed_one(PROBE, &[]).await?;
             let b = second.query_typed_one(PROBE, &[]).await?;
             server_port = a.try_get::<_, Option<i32>>(1)?;
-            Ok::<_, crate::Error>((a.try_get::<_, i32>(0)?, b.try_get::<_, i32>(0)?))
+            Ok::<_, crate::Error>((
+                a.try_get::<_, i32>(0)?,
+                again.try_get::<_, i32>(0)?,
+                b.try_get::<_, i32>(0)?,
+            ))
         }
         .await;
-        let (a, b) = match pids {
+        let (a, again, b) = match pids {
             Ok(pids) => pids,
             Err(err) => return Check::problem("pooler", "unknown", format!("the probe failed: {err}")),
         };
-        match *first_pid.get_or_insert(a) {
-            _ if a == b => seen = Sessions::Shared(a),
-            earlier if earlier != a => seen = Sessions::Moved(earlier, a),
-            _ => continue,
-        }
+        let earlier = *first_pid.get_or_insert(a);
+        seen = if a == b || again == b {
+            Sessions::Shared(b)
+        } else if earlier != a {
+            Sessions::Moved(earlier, a)
+        } else if again != a {
+            Sessions::Moved(a, again)
+        } else {
+            continue;
+        };
         break;
     }
     let (_, url_port) = config.host_port();
