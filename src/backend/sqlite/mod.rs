@@ -69,8 +69,8 @@ thread_local! {
     static LAST_WRITE: Cell<Option<String>> = const { Cell::new(None) };
 }
 
-/// SQLite's trace hook (installed on every connection, statement starts only): notes the last
-/// write for [`name_constraint`].
+/// SQLite's trace hook (installed on connections that can write, statement starts only): notes
+/// the last write for [`name_constraint`].
 fn note_write(event: TraceEvent<'_>) {
     if let TraceEvent::Stmt(stmt, sql) = event {
         let sql = sql.trim_start();
@@ -263,7 +263,11 @@ fn open(config: &SqliteConfig, read_only: bool) -> Result<Connection> {
     };
     conn.busy_timeout(config.busy_timeout)?;
     conn.set_prepared_statement_cache_capacity(128);
-    conn.trace_v2(TraceEventCodes::SQLITE_TRACE_STMT, Some(note_write));
+    if !read_only {
+        // Only a connection that writes needs its last write noted (read-only readers skip
+        // the hook, which copies every statement's text).
+        conn.trace_v2(TraceEventCodes::SQLITE_TRACE_STMT, Some(note_write));
+    }
     conn.pragma_update(None, "foreign_keys", "ON")?;
     if !read_only && matches!(config.location, SqliteLocation::File(_)) {
         switch_to_wal(&conn, config.busy_timeout)?;
