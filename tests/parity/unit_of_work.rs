@@ -1,7 +1,7 @@
 //! Units of work: several repository calls in one transaction, on either backend.
 
-use synthlab_db::ErrorKind;
 use synthlab_db::model::{ExperimentChanges, PageRequest};
+use synthlab_db::{ErrorKind, Store};
 
 use crate::support::experiment;
 
@@ -162,5 +162,59 @@ parity!(uow_experiment_guide_analysis_commit_together, |db| {
         db.analyses().get_by_experiment("exp_1").await?.map(|a| a.id),
         Some(analysis_id)
     );
+    Ok(())
+});
+
+/// After a unit that ended badly, the next one runs and commits.
+async fn next_unit_commits(db: &Store) -> synthlab_db::Result<()> {
+    db.transaction(async |tx| {
+        tx.experiments()
+            .create(&experiment("exp_2", "B", "2025-01-03 00:00:00"))
+            .await?;
+        Ok(())
+    })
+    .await?;
+    assert!(db.experiments().get("exp_2").await?.is_some(), "the next unit commits");
+    Ok(())
+}
+
+parity!(uow_panic_inside_commits_nothing_and_the_next_unit_works, |db| {
+    use futures_util::FutureExt;
+    let unit = db.transaction(async |tx| {
+        let created = tx
+            .experiments()
+            .create(&experiment("exp_1", "A", "2025-01-02 00:00:00"))
+            .await?;
+        if created.id == "exp_1" {
+            panic!("the work panics after its first write");
+        }
+        Ok(())
+    });
+    let outcome = std::panic::AssertUnwindSafe(unit).catch_unwind().await;
+    assert!(outcome.is_err(), "the panic reaches the caller");
+    assert!(!db.in_transaction());
+    assert!(db.experiments().get("exp_1").await?.is_none(), "nothing committed");
+    next_unit_commits(db).await?;
+    Ok(())
+});
+
+parity!(uow_dropped_mid_way_commits_nothing_and_the_next_unit_works, |db| {
+    let (reached, parked) = tokio::sync::oneshot::channel::<()>();
+    let unit = db.transaction(async |tx| {
+        tx.experiments()
+            .create(&experiment("exp_1", "A", "2025-01-02 00:00:00"))
+            .await?;
+        let _ = reached.send(());
+        std::future::pending::<()>().await;
+        Ok(())
+    });
+    tokio::select! {
+        _ = unit => panic!("the unit cannot finish: it waits forever after its first write"),
+        // The unit future is dropped here, parked after its first write.
+        _ = parked => {}
+    }
+    assert!(db.experiments().get("exp_1").await?.is_none(), "nothing committed");
+    next_unit_commits(db).await?;
+    assert!(db.experiments().get("exp_1").await?.is_none());
     Ok(())
 });

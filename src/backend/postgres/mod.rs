@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use deadpool_postgres::{ClientWrapper, Hook, HookError, Metrics, Object, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{ClientWrapper, Hook, HookError, Metrics, Object, Pool, QueueMode, RecyclingMethod, Runtime};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use tokio_postgres::Row;
 use tokio_postgres::types::{ToSql, Type};
@@ -75,27 +75,46 @@ pub(crate) struct PgDb {
 
 /// The connection held by an open unit of work (inside `BEGIN`).
 struct PgTx {
-    client: Arc<Mutex<Option<Object>>>,
+    client: Arc<Mutex<TxConnection>>,
     poisoned: AtomicBool,
 }
 
-impl Drop for PgTx {
-    fn drop(&mut self) {
-        // Dropped without commit or rollback (a panic, a cancelled future): detach the
-        // connection from the pool so its open transaction can never be reused; closing it
-        // makes the server roll the transaction back.
-        if let Ok(mut slot) = self.client.try_lock()
-            && let Some(object) = slot.take()
-        {
+/// A pooled connection that may be inside a transaction: dropped (a panic, a cancelled future —
+/// from the moment BEGIN may be on the wire), it is detached from the pool, so an open
+/// transaction can never be reused; closing it makes the server roll back. Only
+/// [`TxConnection::release`], after the transaction ended cleanly, returns it to the pool.
+pub(crate) struct TxConnection(Option<Object>);
+
+impl TxConnection {
+    fn client(&self) -> Result<&ClientWrapper> {
+        self.0
+            .as_deref()
+            .ok_or_else(|| Error::other("the unit of work has ended"))
+    }
+
+    /// Gives the connection back to the pool (its transaction has ended).
+    fn release(&mut self) {
+        drop(self.0.take());
+    }
+
+    /// Closes the connection instead of pooling it.
+    fn detach(&mut self) {
+        if let Some(object) = self.0.take() {
             drop(Object::take(object));
         }
+    }
+}
+
+impl Drop for TxConnection {
+    fn drop(&mut self) {
+        self.detach();
     }
 }
 
 /// A connection for one call: pooled, or the unit of work's.
 pub(crate) enum PgClient {
     Pooled(Box<Object>),
-    InTx(OwnedMutexGuard<Option<Object>>),
+    InTx(OwnedMutexGuard<TxConnection>),
 }
 
 impl Deref for PgClient {
@@ -103,8 +122,8 @@ impl Deref for PgClient {
     fn deref(&self) -> &ClientWrapper {
         match self {
             PgClient::Pooled(object) => object,
-            // `InTx` is only built after checking that the slot holds a connection.
-            PgClient::InTx(guard) => match guard.as_ref() {
+            // `InTx` is only built after checking that the unit still holds its connection.
+            PgClient::InTx(guard) => match guard.0.as_ref() {
                 Some(object) => object,
                 None => unreachable!("checked when the guard was taken"),
             },
@@ -116,7 +135,7 @@ impl DerefMut for PgClient {
     fn deref_mut(&mut self) -> &mut ClientWrapper {
         match self {
             PgClient::Pooled(object) => object,
-            PgClient::InTx(guard) => match guard.as_mut() {
+            PgClient::InTx(guard) => match guard.0.as_mut() {
                 Some(object) => object,
                 None => unreachable!("checked when the guard was taken"),
             },
@@ -147,7 +166,11 @@ impl PgDb {
             .max_size(config.pool_max_size)
             .wait_timeout(Some(config.pool_timeout))
             .create_timeout(limit(config.pool_create_timeout))
-            .recycle_timeout(limit(config.pool_recycle_timeout));
+            .recycle_timeout(limit(config.pool_recycle_timeout))
+            // The most recently used connection first: under light load the same few stay busy
+            // (never idle long enough for `verified` to spend a round trip on them), instead of
+            // every pooled connection taking its turn and each call paying the check.
+            .queue_mode(QueueMode::Lifo);
         if config.pool_recycling == PoolRecycling::Verified {
             let (verify_after, timeout) = (config.pool_verify_after, config.pool_recycle_timeout);
             builder = builder.post_recycle(Hook::async_fn(move |client: &mut ClientWrapper, metrics: &Metrics| {
@@ -208,9 +231,7 @@ impl PgDb {
                     return Err(super::unit_of_work::aborted());
                 }
                 let guard = tx.client.clone().lock_owned().await;
-                if guard.is_none() {
-                    return Err(Error::other("the unit of work has ended"));
-                }
+                guard.client()?;
                 Ok(PgClient::InTx(guard))
             }
         }
@@ -332,14 +353,16 @@ impl PgDb {
         if self.tx.is_some() {
             return Err(super::unit_of_work::nested());
         }
-        let object = self.pool.get().await?;
-        object.batch_execute("BEGIN").await?;
+        // Guarded before BEGIN is sent: dropped while it awaits the answer, the connection is
+        // detached, never pooled inside the transaction BEGIN may have opened.
+        let conn = TxConnection(Some(self.pool.get().await?));
+        conn.client()?.batch_execute("BEGIN").await?;
         Ok(PgDb {
             pool: self.pool.clone(),
             calls: self.calls,
             statements: self.statements.clone(),
             tx: Some(Arc::new(PgTx {
-                client: Arc::new(Mutex::new(Some(object))),
+                client: Arc::new(Mutex::new(conn)),
                 poisoned: AtomicBool::new(false),
             })),
         })
@@ -351,18 +374,18 @@ impl PgDb {
         let Some(tx) = &self.tx else {
             return Err(Error::other("not inside a unit of work"));
         };
-        let Some(object) = tx.client.lock().await.take() else {
-            return Err(Error::other("the unit of work has ended"));
-        };
+        let mut conn = tx.client.lock().await;
         let aborted = tx.poisoned.load(Ordering::Acquire);
         let statement = if commit && !aborted { "COMMIT" } else { "ROLLBACK" };
-        match object.batch_execute(statement).await {
-            Ok(()) if commit && aborted => Err(super::unit_of_work::aborted()),
-            Ok(()) => Ok(()),
-            Err(err) => {
-                drop(Object::take(object));
-                Err(err.into())
-            }
+        // Cancelled here, the connection stays in the unit and is detached with it.
+        if let Err(err) = conn.client()?.batch_execute(statement).await {
+            conn.detach();
+            return Err(err.into());
+        }
+        conn.release();
+        match commit && aborted {
+            true => Err(super::unit_of_work::aborted()),
+            false => Ok(()),
         }
     }
 

@@ -5,8 +5,8 @@
 use async_trait::async_trait;
 use rusqlite::Connection;
 
-use super::SqliteDb;
-use super::row::SqliteArgs;
+use super::row::{ColumnNames, SqliteArgs, SqliteRow};
+use super::{SqliteDb, add_rows_read};
 use crate::Result;
 use crate::backend::driver::{Access, Driver, MapRow, Sql};
 
@@ -28,10 +28,15 @@ pub(crate) fn rows_on<T>(conn: &Connection, sql: impl Into<Sql>, args: &SqliteAr
             &mut plain
         }
     };
+    let names = ColumnNames::of(stmt);
     let mut rows = stmt.query(args.params())?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
-        out.push(map(row)?);
+        out.push(map(&SqliteRow { row, names: &names })?);
+    }
+    drop(rows);
+    if stmt.readonly() {
+        add_rows_read(out.len());
     }
     Ok(out)
 }

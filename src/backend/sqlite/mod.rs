@@ -2,13 +2,15 @@
 //!
 //! One writer connection (writes are serialised, each in `BEGIN IMMEDIATE`) and a few
 //! read-only connections (WAL lets them read while the writer writes). Every rusqlite call
-//! runs on tokio's blocking pool through [`SqliteDb::read`] / [`SqliteDb::write`], never on
-//! the async worker threads.
+//! goes through [`SqliteDb::read`] / [`SqliteDb::write`] / [`SqliteDb::exclusive`], which run
+//! it where the runtime knows it blocks (`connection.rs`: in place under `block_in_place` on
+//! the multi-thread runtime, else on the connection's own thread).
 
 mod analysis;
 mod analysis_cache;
 pub(crate) mod capture;
 mod chart_insight;
+mod connection;
 mod constraint;
 pub(crate) mod copy_source;
 pub(crate) mod doctor;
@@ -31,11 +33,13 @@ mod synth_group;
 mod synth_outcome;
 
 use rusqlite::trace::{TraceEvent, TraceEventCodes};
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex as SyncMutex};
-use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore};
+use std::sync::{Arc, Mutex as SyncMutex, PoisonError};
+use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
+
+use connection::SqliteConn;
 
 pub(crate) use analysis::SqliteAnalysisRepository;
 pub(crate) use analysis_cache::SqliteAnalysisCacheRepository;
@@ -58,34 +62,34 @@ use crate::observe::{CallSettings, add_rows};
 use crate::{BackendKind, Error, ErrorKind, Result};
 
 thread_local! {
-    /// Whether the statement running on this thread is a query whose rows count as read.
-    static READING: Cell<bool> = const { Cell::new(false) };
-    /// Rows stepped by queries on this thread since [`counted`] last reset it.
+    /// Rows returned by queries on this thread since [`counted`] last reset it.
     static ROWS_READ: Cell<u64> = const { Cell::new(0) };
     /// The last INSERT / UPDATE / DELETE started on this thread, values inlined: what
     /// [`constraint::name`] runs again to find the foreign key a failed write broke.
     static LAST_WRITE: Cell<Option<String>> = const { Cell::new(None) };
 }
 
-/// SQLite's trace hook (installed on every connection): counts the result rows of queries.
-/// Rows returned by writes (`INSERT … RETURNING`) are counted as changes instead.
-fn count_rows(event: TraceEvent<'_>) {
-    match event {
-        TraceEvent::Stmt(stmt, sql) => {
-            let sql = sql.trim_start();
-            let starts = |word: &str| sql.get(..word.len()).is_some_and(|h| h.eq_ignore_ascii_case(word));
-            READING.set(starts("select") || starts("with"));
-            if ["insert", "update", "delete", "replace"].into_iter().any(starts) {
-                LAST_WRITE.set(stmt.expanded_sql());
-            }
+/// SQLite's trace hook (installed on connections that can write, statement starts only): notes
+/// the last write for [`name_constraint`].
+fn note_write(event: TraceEvent<'_>) {
+    if let TraceEvent::Stmt(stmt, sql) = event {
+        let sql = sql.trim_start();
+        let starts = |word: &str| sql.get(..word.len()).is_some_and(|h| h.eq_ignore_ascii_case(word));
+        if ["insert", "update", "delete", "replace"].into_iter().any(starts) {
+            LAST_WRITE.set(stmt.expanded_sql());
         }
-        TraceEvent::Row(_) if READING.get() => ROWS_READ.set(ROWS_READ.get().saturating_add(1)),
-        _ => {}
     }
 }
 
-/// Runs `f` on `conn` (on the current blocking thread) and returns its result with the rows
-/// it read or changed, for the repository call's span.
+/// Counts `n` rows returned by a read-only statement (`driver::rows_on`, which every
+/// repository query goes through) for the call in progress on this thread. Rows returned by
+/// writes (`INSERT … RETURNING`) are counted as changes instead.
+fn add_rows_read(n: usize) {
+    ROWS_READ.set(ROWS_READ.get().saturating_add(n as u64));
+}
+
+/// Runs `f` on `conn` (on the current thread) and returns its result with the rows it read or
+/// changed, for the repository call's span.
 fn counted<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<(T, u64)> {
     ROWS_READ.set(0);
     let before = conn.total_changes();
@@ -116,26 +120,67 @@ fn name_constraint(conn: &Connection, err: Error) -> Error {
     }
 }
 
-/// Runs a blocking closure on tokio's blocking pool; a panic inside becomes an error.
-async fn run_blocking<T, F>(f: F) -> Result<T>
-where
-    F: FnOnce() -> Result<T> + Send + 'static,
-    T: Send + 'static,
-{
-    match tokio::task::spawn_blocking(f).await {
-        Ok(result) => result,
-        Err(join) if join.is_panic() => Err(Error::other("a SQLite call panicked; its transaction was rolled back")),
-        Err(join) => Err(Error::new(
-            ErrorKind::Unavailable,
-            format!("SQLite task cancelled: {join}"),
-        )),
+/// Read-only connections beside the writer (WAL lets them read while it writes), at most
+/// `max_readers` in use at once; each opens on its first job.
+struct ReaderPool {
+    idle: SyncMutex<Vec<SqliteConn>>,
+    permits: Semaphore,
+    config: SqliteConfig,
+}
+
+impl ReaderPool {
+    /// An idle reader (or a new, not yet opened one); back to the pool when dropped.
+    fn checkout(&self) -> PooledReader<'_> {
+        let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let conn = idle.unwrap_or_else(|| {
+            let config = self.config.clone();
+            SqliteConn::new(move || open(&config, true))
+        });
+        PooledReader {
+            conn: Some(conn),
+            pool: self,
+        }
     }
 }
 
-struct ReaderPool {
-    idle: SyncMutex<Vec<Connection>>,
-    permits: Semaphore,
-    config: SqliteConfig,
+/// A reader taken from the pool; goes back to it when dropped (even by a cancelled call: a job
+/// still running on its thread finishes before the next one starts).
+struct PooledReader<'a> {
+    conn: Option<SqliteConn>,
+    pool: &'a ReaderPool,
+}
+
+impl PooledReader<'_> {
+    fn conn(&self) -> Result<&SqliteConn> {
+        self.conn
+            .as_ref()
+            .ok_or_else(|| Error::other("a pooled SQLite reader was used after its return"))
+    }
+}
+
+impl Drop for PooledReader<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.pool.idle.lock().unwrap_or_else(PoisonError::into_inner).push(conn);
+        }
+    }
+}
+
+/// The writer connection and the turn that lets one write, unit of work or schema change use
+/// it at a time.
+struct Writer {
+    conn: SqliteConn,
+    turn: Arc<Semaphore>,
+}
+
+impl Writer {
+    async fn turn(&self) -> Result<OwnedSemaphorePermit> {
+        self.turn
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::new(ErrorKind::Unavailable, "SQLite writer closed"))
+    }
 }
 
 /// Handle on one SQLite database; cheap to clone. Inside a unit of work (`tx` set) every
@@ -148,26 +193,47 @@ pub(crate) struct SqliteDb {
     calls: CallSettings,
     busy_timeout: std::time::Duration,
     readers: Option<Arc<ReaderPool>>,
-    writer: Arc<Mutex<Connection>>,
+    writer: Arc<Writer>,
 }
 
-/// The writer connection held by an open unit of work (inside `BEGIN IMMEDIATE`).
+/// An open unit of work: the writer's turn, held inside `BEGIN IMMEDIATE` until `finish`.
 struct SqliteTx {
-    conn: Mutex<Option<OwnedMutexGuard<Connection>>>,
+    writer: Arc<Writer>,
+    /// The turn while the unit is open; `None` once it ended. Its lock serialises the unit's
+    /// calls and its end.
+    turn: Mutex<Option<OwnedSemaphorePermit>>,
     poisoned: AtomicBool,
 }
 
 impl Drop for SqliteTx {
     fn drop(&mut self) {
-        // Dropped without commit or rollback (a panic, a cancelled future): the guard goes back
-        // to the writer mutex and the next user of the writer rolls the transaction back
-        // (see `reset_abandoned`), so nothing of it is ever committed.
-        if let Some(guard) = self.conn.get_mut().take()
-            && let Ok(handle) = tokio::runtime::Handle::try_current()
-        {
-            handle.spawn_blocking(move || reset_abandoned(&guard));
+        // Dropped without commit or rollback (a panic, a cancelled future): roll back at once —
+        // in place, or as the next job of the writer's thread — and only then give the turn
+        // back, so the file is never left write-locked and nothing of the unit is committed.
+        if let Some(turn) = self.turn.get_mut().take() {
+            self.writer.conn.run_detached(move |conn| {
+                reset_abandoned(conn);
+                drop(turn);
+            });
         }
     }
+}
+
+/// Runs `f` inside `BEGIN IMMEDIATE … COMMIT` (cached statements); an error or a panic in `f`
+/// rolls back before the connection is used again.
+fn immediate<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    /// Rolls back on the way out unless COMMIT ended the transaction.
+    struct RollbackUnlessCommitted<'c>(&'c Connection);
+    impl Drop for RollbackUnlessCommitted<'_> {
+        fn drop(&mut self) {
+            reset_abandoned(self.0);
+        }
+    }
+    conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+    let _rollback = RollbackUnlessCommitted(conn);
+    let value = f(conn)?;
+    conn.prepare_cached("COMMIT")?.execute([])?;
+    Ok(value)
 }
 
 /// Rolls back a transaction left open on the writer by an abandoned unit of work.
@@ -197,10 +263,11 @@ fn open(config: &SqliteConfig, read_only: bool) -> Result<Connection> {
     };
     conn.busy_timeout(config.busy_timeout)?;
     conn.set_prepared_statement_cache_capacity(128);
-    conn.trace_v2(
-        TraceEventCodes::SQLITE_TRACE_STMT | TraceEventCodes::SQLITE_TRACE_ROW,
-        Some(count_rows),
-    );
+    if !read_only {
+        // Only a connection that writes needs its last write noted (read-only readers skip
+        // the hook, which copies every statement's text).
+        conn.trace_v2(TraceEventCodes::SQLITE_TRACE_STMT, Some(note_write));
+    }
     conn.pragma_update(None, "foreign_keys", "ON")?;
     if !read_only && matches!(config.location, SqliteLocation::File(_)) {
         switch_to_wal(&conn, config.busy_timeout)?;
@@ -245,14 +312,15 @@ impl SqliteDb {
             ));
         }
         let writer_config = config.clone();
-        let writer = run_blocking(move || {
+        let writer = SqliteConn::new(move || {
             // Read-only inspection opens even the "writer" read-only: a legacy file keeps its
             // bytes and journal mode (no switch to WAL) until someone asks to change it.
             let mut conn = open(&writer_config, read_only)?;
             crate::schema::sqlite::prepare(&mut conn, migrate)?;
             Ok(conn)
-        })
-        .await?;
+        });
+        // Opens (and migrates) now, so a connect error surfaces here.
+        writer.run(|_| Ok(())).await?;
         let readers = match config.location {
             SqliteLocation::File(_) if config.max_readers > 0 => Some(Arc::new(ReaderPool {
                 idle: SyncMutex::new(Vec::new()),
@@ -262,7 +330,10 @@ impl SqliteDb {
             _ => None,
         };
         Ok(SqliteDb {
-            writer: Arc::new(Mutex::new(writer)),
+            writer: Arc::new(Writer {
+                conn: writer,
+                turn: Arc::new(Semaphore::new(1)),
+            }),
             readers,
             tx: None,
             calls: CallSettings::new(BackendKind::Sqlite, config.slow_call),
@@ -290,16 +361,16 @@ impl SqliteDb {
         if tx.poisoned.load(Ordering::Acquire) {
             return Err(super::unit_of_work::aborted());
         }
-        let mut slot = tx.conn.lock().await;
-        let guard = slot
-            .take()
-            .ok_or_else(|| Error::other("the unit of work lost its connection after a panic"))?;
-        let (guard, result) = run_blocking(move || {
-            let result = counted(&guard, f).map_err(|e| name_constraint(&guard, e));
-            Ok((guard, result))
-        })
-        .await?;
-        *slot = Some(guard);
+        let turn = tx.turn.lock().await;
+        if turn.is_none() {
+            return Err(Error::other("the unit of work has ended"));
+        }
+        let result = tx
+            .writer
+            .conn
+            .run(move |conn| counted(conn, f).map_err(|e| name_constraint(conn, e)))
+            .await;
+        drop(turn);
         match result {
             Ok((value, rows)) => {
                 add_rows(rows);
@@ -312,55 +383,63 @@ impl SqliteDb {
         }
     }
 
-    /// Starts a unit of work: takes the writer and opens `BEGIN IMMEDIATE`.
+    /// Starts a unit of work: takes the writer's turn and opens `BEGIN IMMEDIATE`.
     pub(crate) async fn begin(&self) -> Result<SqliteDb> {
         if self.tx.is_some() {
             return Err(super::unit_of_work::nested());
         }
-        let guard = self.writer.clone().lock_owned().await;
-        let guard = run_blocking(move || {
-            reset_abandoned(&guard);
-            guard.execute_batch("BEGIN IMMEDIATE")?;
-            Ok(guard)
-        })
-        .await?;
+        let turn = self.writer.turn().await?;
+        // The guard exists before BEGIN runs: dropped from here on (a cancelled `begin`), it
+        // rolls back whatever BEGIN opened before giving the turn back.
+        let tx = Arc::new(SqliteTx {
+            writer: self.writer.clone(),
+            turn: Mutex::new(Some(turn)),
+            poisoned: AtomicBool::new(false),
+        });
+        self.writer
+            .conn
+            .run(|conn| {
+                reset_abandoned(conn);
+                Ok(conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?)
+            })
+            .await?;
         Ok(SqliteDb {
             writer: self.writer.clone(),
             readers: None,
             calls: self.calls,
             busy_timeout: self.busy_timeout,
-            tx: Some(Arc::new(SqliteTx {
-                conn: Mutex::new(Some(guard)),
-                poisoned: AtomicBool::new(false),
-            })),
+            tx: Some(tx),
         })
     }
 
-    /// Ends the unit of work: COMMIT when `commit` is true, else ROLLBACK.
+    /// Ends the unit of work: COMMIT when `commit` is true, else ROLLBACK. The turn goes back
+    /// once the transaction has ended.
     pub(crate) async fn finish(&self, commit: bool) -> Result<()> {
         let Some(tx) = &self.tx else {
             return Err(Error::other("not inside a unit of work"));
         };
-        let Some(guard) = tx.conn.lock().await.take() else {
-            return Err(Error::other("the unit of work lost its connection after a panic"));
+        let Some(turn) = tx.turn.lock().await.take() else {
+            return Err(Error::other("the unit of work has ended"));
         };
         let aborted = tx.poisoned.load(Ordering::Acquire);
-        run_blocking(move || {
-            if commit && aborted {
-                reset_abandoned(&guard);
-                return Err(super::unit_of_work::aborted());
-            }
-            if commit {
-                if let Err(err) = guard.execute_batch("COMMIT") {
-                    reset_abandoned(&guard);
-                    return Err(err.into());
-                }
-            } else {
-                reset_abandoned(&guard);
-            }
-            Ok(())
-        })
-        .await
+        tx.writer
+            .conn
+            .run(move |conn| {
+                let ended = match (commit, aborted) {
+                    (true, true) => Err(super::unit_of_work::aborted()),
+                    (true, false) => conn
+                        .prepare_cached("COMMIT")
+                        .and_then(|mut commit| commit.execute([]))
+                        .map(drop)
+                        .map_err(Error::from),
+                    (false, _) => Ok(()),
+                };
+                // After a refused COMMIT (or none) the transaction is still open.
+                reset_abandoned(conn);
+                drop(turn);
+                ended
+            })
+            .await
     }
 
     /// Whether this handle belongs to an open unit of work.
@@ -378,15 +457,16 @@ impl SqliteDb {
         if let Some(tx) = &self.tx {
             return Self::in_tx(tx, f).await;
         }
-        let mut guard: OwnedMutexGuard<Connection> = self.writer.clone().lock_owned().await;
-        let (value, rows) = run_blocking(move || {
-            reset_abandoned(&guard);
-            let tx = guard.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let result = counted(&tx, f).map_err(|e| name_constraint(&tx, e))?;
-            tx.commit()?;
-            Ok(result)
-        })
-        .await?;
+        // Dropped mid-way (a cancelled call), the job still ends its own transaction.
+        let _turn = self.writer.turn().await?;
+        let (value, rows) = self
+            .writer
+            .conn
+            .run(move |conn| {
+                reset_abandoned(conn);
+                immediate(conn, |conn| counted(conn, f).map_err(|e| name_constraint(conn, e)))
+            })
+            .await?;
         add_rows(rows);
         Ok(value)
     }
@@ -400,39 +480,26 @@ impl SqliteDb {
         if let Some(tx) = &self.tx {
             return Self::in_tx(tx, f).await;
         }
-        let Some(pool) = self.readers.clone() else {
-            let guard = self.writer.clone().lock_owned().await;
-            let (value, rows) = run_blocking(move || {
-                reset_abandoned(&guard);
-                counted(&guard, f)
-            })
-            .await?;
-            add_rows(rows);
-            return Ok(value);
-        };
-        let _permit = pool
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| Error::new(ErrorKind::Unavailable, "SQLite reader pool closed"))?;
-        let pool_for_task = pool.clone();
-        let (value, rows) = run_blocking(move || {
-            let conn = match pool_for_task
-                .idle
-                .lock()
-                .map_err(|_| Error::other("reader pool poisoned"))?
-                .pop()
-            {
-                Some(conn) => conn,
-                None => open(&pool_for_task.config, true)?,
-            };
-            let result = counted(&conn, f);
-            if let Ok(mut idle) = pool_for_task.idle.lock() {
-                idle.push(conn);
+        let (value, rows) = match &self.readers {
+            None => {
+                let _turn = self.writer.turn().await?;
+                self.writer
+                    .conn
+                    .run(move |conn| {
+                        reset_abandoned(conn);
+                        counted(conn, f)
+                    })
+                    .await?
             }
-            result
-        })
-        .await?;
+            Some(pool) => {
+                let _permit = pool
+                    .permits
+                    .acquire()
+                    .await
+                    .map_err(|_| Error::new(ErrorKind::Unavailable, "SQLite reader pool closed"))?;
+                pool.checkout().conn()?.run(move |conn| counted(conn, f)).await?
+            }
+        };
         add_rows(rows);
         Ok(value)
     }
@@ -447,11 +514,13 @@ impl SqliteDb {
         if self.tx.is_some() {
             return Err(Error::other("schema changes cannot run inside a unit of work"));
         }
-        let mut guard: OwnedMutexGuard<Connection> = self.writer.clone().lock_owned().await;
-        run_blocking(move || {
-            reset_abandoned(&guard);
-            f(&mut guard)
-        })
-        .await
+        let _turn = self.writer.turn().await?;
+        self.writer
+            .conn
+            .run(move |conn| {
+                reset_abandoned(conn);
+                f(conn)
+            })
+            .await
     }
 }

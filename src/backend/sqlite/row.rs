@@ -1,5 +1,6 @@
-//! The SQLite side of rows and parameters: [`Row`] for `rusqlite::Row`, accepting every legacy
-//! shape, and [`SqliteArgs`], parameters written the way the legacy layout stores them.
+//! The SQLite side of rows and parameters: [`Row`] for a rusqlite row ([`SqliteRow`]),
+//! accepting every legacy shape, and [`SqliteArgs`], parameters written the way the legacy
+//! layout stores them.
 //!
 //! Columns are always named (never positional): legacy files put columns added by later
 //! versions last.
@@ -11,33 +12,81 @@ use crate::backend::row::Row;
 use crate::model::{StringEnum, Timestamp, parse_legacy, to_canonical};
 use crate::{Error, Result};
 
-fn text<'r>(row: &'r rusqlite::Row<'_>, table: &str, column: &str) -> Result<Option<&'r str>> {
-    match row.get_ref(column)? {
-        ValueRef::Null => Ok(None),
-        ValueRef::Text(bytes) => std::str::from_utf8(bytes)
-            .map(Some)
-            .map_err(|_| Error::bad_data(table, column, "text is not valid UTF-8")),
-        other => Err(Error::bad_data(
-            table,
-            column,
-            format!("expected text, found {:?}", other.data_type()),
-        )),
+/// The column names of a statement, read from SQLite once per execution: rusqlite's lookup by
+/// name asks SQLite for every column name again on each read.
+pub(crate) struct ColumnNames {
+    joined: String,
+    ends: Vec<usize>,
+}
+
+impl ColumnNames {
+    /// The names of `stmt`'s result columns, in order.
+    pub(crate) fn of(stmt: &rusqlite::Statement<'_>) -> Self {
+        let mut names = ColumnNames {
+            joined: String::new(),
+            ends: Vec::with_capacity(stmt.column_count()),
+        };
+        for name in stmt.column_names() {
+            names.joined.push_str(name);
+            names.ends.push(names.joined.len());
+        }
+        names
+    }
+
+    /// The index of `column` (ASCII case-insensitive, as SQLite names columns).
+    fn index(&self, column: &str) -> Result<usize> {
+        let mut start = 0;
+        for (index, &end) in self.ends.iter().enumerate() {
+            if self.joined[start..end].eq_ignore_ascii_case(column) {
+                return Ok(index);
+            }
+            start = end;
+        }
+        Err(rusqlite::Error::InvalidColumnName(column.to_owned()).into())
     }
 }
 
-impl Row for rusqlite::Row<'_> {
+/// A rusqlite row read by column name through its statement's [`ColumnNames`].
+pub(crate) struct SqliteRow<'r, 's> {
+    /// The row.
+    pub(crate) row: &'r rusqlite::Row<'s>,
+    /// Its statement's column names.
+    pub(crate) names: &'r ColumnNames,
+}
+
+impl SqliteRow<'_, '_> {
+    fn value(&self, column: &str) -> Result<ValueRef<'_>> {
+        Ok(self.row.get_ref(self.names.index(column)?)?)
+    }
+
+    fn text(&self, table: &str, column: &str) -> Result<Option<&str>> {
+        match self.value(column)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Text(bytes) => std::str::from_utf8(bytes)
+                .map(Some)
+                .map_err(|_| Error::bad_data(table, column, "text is not valid UTF-8")),
+            other => Err(Error::bad_data(
+                table,
+                column,
+                format!("expected text, found {:?}", other.data_type()),
+            )),
+        }
+    }
+}
+
+impl Row for SqliteRow<'_, '_> {
     /// Numbers stored in a text column are read as their text.
     fn text(&self, table: &str, column: &str) -> Result<Option<String>> {
-        match self.get_ref(column)? {
+        match self.value(column)? {
             ValueRef::Integer(i) => Ok(Some(i.to_string())),
             ValueRef::Real(f) => Ok(Some(f.to_string())),
-            _ => Ok(text(self, table, column)?.map(str::to_owned)),
+            _ => Ok(SqliteRow::text(self, table, column)?.map(str::to_owned)),
         }
     }
 
     /// Legacy text holding a whole number, and whole reals, are accepted.
     fn int(&self, table: &str, column: &str) -> Result<Option<i64>> {
-        match self.get_ref(column)? {
+        match self.value(column)? {
             ValueRef::Null => Ok(None),
             ValueRef::Integer(i) => Ok(Some(i)),
             ValueRef::Real(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Some(f as i64)),
@@ -52,7 +101,7 @@ impl Row for rusqlite::Row<'_> {
 
     /// Integers are widened exactly as SQLite does; numeric legacy text is accepted.
     fn float(&self, table: &str, column: &str) -> Result<Option<f64>> {
-        match self.get_ref(column)? {
+        match self.value(column)? {
             ValueRef::Null => Ok(None),
             ValueRef::Real(f) => Ok(Some(f)),
             ValueRef::Integer(i) => Ok(Some(i as f64)),
@@ -72,7 +121,7 @@ impl Row for rusqlite::Row<'_> {
 
     /// Any legacy timestamp shape.
     fn timestamp(&self, table: &str, column: &str) -> Result<Option<Timestamp>> {
-        match text(self, table, column)? {
+        match SqliteRow::text(self, table, column)? {
             None => Ok(None),
             Some(raw) => parse_legacy(raw)
                 .map(Some)
@@ -82,7 +131,7 @@ impl Row for rusqlite::Row<'_> {
 
     /// JSON stored as text.
     fn json(&self, table: &str, column: &str) -> Result<Option<Value>> {
-        match text(self, table, column)? {
+        match SqliteRow::text(self, table, column)? {
             None => Ok(None),
             Some(raw) => serde_json::from_str(raw)
                 .map(Some)
