@@ -116,6 +116,30 @@ impl SqliteConn {
         }
     }
 
+    /// [`SqliteConn::run`] for a job that may wait a long time for a lock (a migration waiting
+    /// for another migrator): on the multi-thread runtime it runs on a blocking-pool thread, so
+    /// that the caller's task — and any future joined with it, such as the one that will
+    /// release the lock — goes on running meanwhile. `block_in_place` would suspend those.
+    /// When the caller is cancelled the job still runs to its end (commit or rollback).
+    ///
+    /// # Errors
+    /// As [`SqliteConn::run`].
+    pub(crate) async fn run_waiting<T, F>(&self, job: F) -> Result<T>
+    where
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        match site() {
+            Site::BlockInPlace => {
+                let slot = self.slot.clone();
+                tokio::task::spawn_blocking(move || run_locked(&slot, job))
+                    .await
+                    .map_err(|e| Error::new(ErrorKind::Unavailable, format!("a SQLite job did not finish: {e}")))?
+            }
+            Site::CallerThread | Site::ConnectionThread => self.run(job).await,
+        }
+    }
+
     /// Runs `job` now or as the next job of the connection's thread, without waiting for it
     /// (for `Drop`: a rollback); jobs already queued on the thread run first.
     pub(crate) fn run_detached(&self, job: impl FnOnce(&mut Connection) + Send + 'static) {

@@ -517,7 +517,7 @@ impl SqliteDb {
         let _turn = self.writer.turn().await?;
         self.writer
             .conn
-            .run(move |conn| {
+            .run_waiting(move |conn| {
                 reset_abandoned(conn);
                 f(conn)
             })
