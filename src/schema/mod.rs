@@ -34,8 +34,8 @@ pub(crate) mod legacy_value;
 pub use history::{AppliedMigration, AppliedState, DownTarget, HISTORY_TABLE, HistoryRow, MigrationHistory};
 pub use migrator::Migrator;
 pub use model::{
-    ColumnModel, ForeignKeyModel, IndexModel, LogicalCheck, LogicalColumn, LogicalSchema, LogicalTable, LogicalType,
-    SchemaDiff, SchemaModel, TIMESTAMP_COLUMNS, TableModel, is_timestamp_column,
+    ColumnModel, ForeignKeyModel, IndexModel, JSON_COLUMNS, LogicalCheck, LogicalColumn, LogicalSchema, LogicalTable,
+    LogicalType, SchemaDiff, SchemaModel, TIMESTAMP_COLUMNS, TableModel, is_timestamp_column,
 };
 pub use scaffold::{NewMigration, new_migration};
 pub use set::{MigrationScript, MigrationSet};

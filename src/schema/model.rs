@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::BackendKind;
 
-pub use super::facts::TIMESTAMP_COLUMNS;
+pub use super::facts::{JSON_COLUMNS, TIMESTAMP_COLUMNS};
 
 /// The tables of one schema, as the database catalog describes them (the migration history
 /// table is left out).
