@@ -114,6 +114,32 @@ fn migrate_then_status_on_the_default_sqlite_file() {
 }
 
 #[test]
+fn output_to_a_closed_pipe_ends_quietly_without_a_panic() {
+    // `synthlab-db status | head -0`: the reader is gone before the first line is written.
+    let dir = tempfile::tempdir().expect("dir");
+    assert!(synthlab(dir.path(), &["migrate"], &[]).status.success());
+    for args in [
+        &["status"][..],
+        &["migrate", "history"],
+        &["doctor"],
+        &["status", "--format", "json"],
+    ] {
+        let mut child = binary::synthlab_db()
+            .current_dir(dir.path())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("binary runs");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("binary ends");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
 fn demo_creates_the_default_file_and_loads_fixtures_idempotently() {
     let dir = tempfile::tempdir().expect("dir");
     let out = synthlab(dir.path(), &["demo"], &[]);

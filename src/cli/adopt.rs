@@ -20,10 +20,10 @@ pub(crate) struct AdoptArgs {
 pub(crate) async fn run(args: AdoptArgs, config: &DatabaseConfig) -> anyhow::Result<ExitCode> {
     let outcome = synthlab_db::schema::adopt(config).await?;
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&outcome)?),
+        Format::Json => outln!("{}", serde_json::to_string_pretty(&outcome)?),
         Format::Text => match &outcome {
-            AdoptOutcome::Adopted(report) => println!("{report}"),
-            AdoptOutcome::AlreadyManaged { current_version } => println!(
+            AdoptOutcome::Adopted(report) => outln!("{report}"),
+            AdoptOutcome::AlreadyManaged { current_version } => outln!(
                 "{}: already under management (schema version {current_version}); nothing to do",
                 config.redacted_url()
             ),

@@ -240,18 +240,26 @@ fn human_bytes(bytes: u64) -> String {
 }
 
 fn print_copy(report: &CopyReport) {
-    println!("source: {}", report.source.display());
-    println!("target: {}", report.target);
+    outln!("source: {}", report.source.display());
+    outln!("target: {}", report.target);
     if !report.migrations.is_empty() {
         let verb = if report.dry_run { "would apply" } else { "applied" };
-        println!("migrations {verb}: {}", report.migrations.join(", "));
+        outln!("migrations {verb}: {}", report.migrations.join(", "));
     }
     for warning in &report.warnings {
-        println!("warning: {warning}");
+        outln!("warning: {warning}");
     }
-    println!(
+    outln!(
         "\n{:<22} {:>8} {:>9} {:>9} {:>8} {:>11} {:>10} {:>8} {:>9}  how",
-        "table", "rows", "copied", "present", "differ", "quarantined", "bytes", "seconds", "rows/s"
+        "table",
+        "rows",
+        "copied",
+        "present",
+        "differ",
+        "quarantined",
+        "bytes",
+        "seconds",
+        "rows/s"
     );
     let mut total = TableReport {
         table: "total".to_owned(),
@@ -273,7 +281,7 @@ fn print_copy(report: &CopyReport) {
             TableOutcome::AbsentInSource => "not in source",
             TableOutcome::Skipped => "not selected",
         };
-        println!(
+        outln!(
             "{:<22} {:>8} {:>9} {:>9} {:>8} {:>11} {:>10} {:>8.2} {:>9.0}  {how}",
             t.table,
             t.source_rows,
@@ -292,7 +300,7 @@ fn print_copy(report: &CopyReport) {
         total.quarantined += t.quarantined;
         total.bytes += t.bytes;
     }
-    println!(
+    outln!(
         "{:<22} {:>8} {:>9} {:>9} {:>8} {:>11} {:>10} {:>8.2} {:>9.0}",
         "total",
         total.source_rows,
@@ -304,20 +312,20 @@ fn print_copy(report: &CopyReport) {
         total.seconds,
         total.rows_per_second()
     );
-    println!();
+    outln!();
     if let Some(file) = &report.quarantine_file {
-        println!("{} bad rows quarantined in {}", report.quarantined(), file.display());
+        outln!("{} bad rows quarantined in {}", report.quarantined(), file.display());
     } else if report.quarantined() > 0 {
-        println!(
+        outln!(
             "{} bad rows found (dry run: not written anywhere)",
             report.quarantined()
         );
     }
     if !report.differences.is_empty() {
-        println!("rows in the target that differ from the source:");
+        outln!("rows in the target that differ from the source:");
         for d in &report.differences {
             let replaced = if d.replaced { " (replaced)" } else { "" };
-            println!(
+            outln!(
                 "  {} {} {:?} {}{replaced}",
                 d.table,
                 d.key_text(),
@@ -327,16 +335,16 @@ fn print_copy(report: &CopyReport) {
         }
     }
     if report.dry_run {
-        println!("dry run: nothing was written");
+        outln!("dry run: nothing was written");
     } else if report.up_to_date() {
-        println!("target is up to date: nothing to copy");
+        outln!("target is up to date: nothing to copy");
     } else if report.unresolved_differences() > 0 {
-        println!(
+        outln!(
             "{} target rows differ from the source and were kept; --overwrite replaces them",
             report.unresolved_differences()
         );
     } else {
-        println!("copy complete: {} rows copied", report.copied());
+        outln!("copy complete: {} rows copied", report.copied());
     }
 }
 
@@ -361,7 +369,7 @@ pub(crate) async fn copy(args: CopyArgs, fallback: &DatabaseConfig) -> anyhow::R
         Ok(report) => report,
         Err(err) if args.format == Format::Json && err.kind() == synthlab_db::ErrorKind::Check => {
             let doc = serde_json::json!({ "status": "aborted", "error": err.message() });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            outln!("{}", serde_json::to_string_pretty(&doc)?);
             eprintln!("error: {err}");
             return Ok(ExitCode::from(1));
         }
@@ -379,7 +387,7 @@ pub(crate) async fn copy(args: CopyArgs, fallback: &DatabaseConfig) -> anyhow::R
             } else {
                 "copied"
             });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            outln!("{}", serde_json::to_string_pretty(&doc)?);
         }
         Format::Text => print_copy(&report),
     }
@@ -391,14 +399,19 @@ pub(crate) async fn copy(args: CopyArgs, fallback: &DatabaseConfig) -> anyhow::R
 }
 
 fn print_verify(report: &VerifyReport) {
-    println!("source: {}", report.source.display());
-    println!("target: {}\n", report.target);
-    println!(
+    outln!("source: {}", report.source.display());
+    outln!("target: {}\n", report.target);
+    outln!(
         "{:<22} {:>9} {:>9} {:>9} {:>9}  {:<34} result",
-        "table", "source", "target", "absent", "bad", "checksum (source)"
+        "table",
+        "source",
+        "target",
+        "absent",
+        "bad",
+        "checksum (source)"
     );
     for t in &report.tables {
-        println!(
+        outln!(
             "{:<22} {:>9} {:>9} {:>9} {:>9}  {:<34} {}",
             t.table,
             t.source_rows,
@@ -409,22 +422,22 @@ fn print_verify(report: &VerifyReport) {
             if t.equal { "equal" } else { "DIFFERENT" }
         );
         if !t.equal && t.source_checksum != t.target_checksum {
-            println!("{:<22} {:>51}  target checksum {}", "", "", t.target_checksum);
+            outln!("{:<22} {:>51}  target checksum {}", "", "", t.target_checksum);
         }
         for d in &t.differences {
             let detail = d.detail.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
-            println!("    {:?} {} {}{detail}", d.kind, d.key_text(), d.columns.join(", "));
+            outln!("    {:?} {} {}{detail}", d.kind, d.key_text(), d.columns.join(", "));
         }
     }
     let different = report.tables.iter().filter(|t| !t.equal).count();
     if report.equal {
-        println!(
+        outln!(
             "\nverify: all {} tables equal ({:.1} s)",
             report.tables.len(),
             report.seconds
         );
     } else {
-        println!("\nverify: {different} of {} tables differ", report.tables.len());
+        outln!("\nverify: {different} of {} tables differ", report.tables.len());
     }
 }
 
@@ -436,7 +449,7 @@ pub(crate) async fn verify(args: VerifyArgs, fallback: &DatabaseConfig) -> anyho
     options.max_differences = args.max_differences;
     let report = synthlab_db::copy::verify(&options, &synthlab_db::copy::Silent).await?;
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
         Format::Text => print_verify(&report),
     }
     Ok(if report.equal {
@@ -476,9 +489,9 @@ pub(crate) async fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
     let out = args.out.clone();
     let report = tokio::task::spawn_blocking(move || synthlab_db::copy::generate(&out, &options)).await??;
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
         Format::Text => {
-            println!(
+            outln!(
                 "{}: legacy layout v{} (created at v{}), {} rows, {}",
                 report.path.display(),
                 report.layout,
@@ -487,10 +500,10 @@ pub(crate) async fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
                 human_bytes(report.bytes)
             );
             for (table, rows) in &report.rows {
-                println!("  {table:<22} {rows:>8}");
+                outln!("  {table:<22} {rows:>8}");
             }
             for fault in &report.faults {
-                println!(
+                outln!(
                     "  bad row: {} key={} column {} ({})",
                     fault.table,
                     fault.key,

@@ -14,14 +14,14 @@ pub(crate) async fn run(config: &DatabaseConfig, origin: &str, format: Format) -
             let mut doc = serde_json::to_value(&report)?;
             doc["url_from"] = serde_json::Value::from(origin);
             doc["healthy"] = serde_json::Value::from(report.is_healthy());
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            outln!("{}", serde_json::to_string_pretty(&doc)?);
         }
         Format::Text => {
-            println!("{:<14} {}", "backend:", report.backend);
-            println!("{:<14} {} (from {origin})", "url:", report.url);
+            outln!("{:<14} {}", "backend:", report.backend);
+            outln!("{:<14} {} (from {origin})", "url:", report.url);
             for check in &report.checks {
                 let mark = if check.problem.is_some() { "FAIL" } else { "ok" };
-                println!("{:<14} {} [{mark}]", format!("{}:", check.name), check.value);
+                outln!("{:<14} {} [{mark}]", format!("{}:", check.name), check.value);
             }
         }
     }

@@ -87,11 +87,11 @@ pub(crate) fn run_offline(args: &MigrateArgs) -> anyhow::Result<Option<ExitCode>
         return Ok(None);
     };
     let created = synthlab_db::schema::new_migration(dir, name)?;
-    println!("created V{}__{}:", created.version, created.name);
+    outln!("created V{}__{}:", created.version, created.name);
     for file in &created.files {
-        println!("  {}", file.display());
+        outln!("  {}", file.display());
     }
-    println!("keep the two dialects equivalent; rebuild to embed them (cargo build)");
+    outln!("keep the two dialects equivalent; rebuild to embed them (cargo build)");
     Ok(Some(ExitCode::SUCCESS))
 }
 
@@ -117,16 +117,16 @@ pub(crate) async fn run(args: MigrateArgs, config: &DatabaseConfig) -> anyhow::R
             let store = connect(config).await?;
             let report = store.migrator().down_with(target, down_args.force).await?;
             if let Some(backup) = &report.backup {
-                println!("backup written: {}", backup.display());
+                outln!("backup written: {}", backup.display());
             }
             if report.reverted.is_empty() {
-                println!("{}: nothing to roll back", config.redacted_url());
+                outln!("{}: nothing to roll back", config.redacted_url());
             }
             for migration in &report.reverted {
-                println!("rolled back {}", migration.label());
+                outln!("rolled back {}", migration.label());
             }
             for loss in &report.destroyed {
-                println!("destroyed (--force): {loss}");
+                outln!("destroyed (--force): {loss}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -150,10 +150,10 @@ async fn up(config: &DatabaseConfig, args: UpArgs) -> anyhow::Result<ExitCode> {
     let store = connect(config).await?;
     let applied = store.migrator().up(args.to).await?;
     if applied.is_empty() {
-        println!("{}: schema is up to date", config.redacted_url());
+        outln!("{}: schema is up to date", config.redacted_url());
     }
     for migration in applied {
-        println!("applied {}", migration.label());
+        outln!("applied {}", migration.label());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -182,16 +182,19 @@ fn print_history(history: &MigrationHistory, format: Format) -> anyhow::Result<(
             "history": history,
             "problems": history.problems(),
         });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        outln!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(());
     }
-    println!(
+    outln!(
         "{:<8} {:<28} {:<32} {:<21} state",
-        "version", "name", "applied at", "checksum"
+        "version",
+        "name",
+        "applied at",
+        "checksum"
     );
     for applied in &history.applied {
         let row = &applied.row;
-        println!(
+        outln!(
             "{:<8} {:<28} {:<32} {:<21} {}",
             row.version,
             row.name,
@@ -201,13 +204,16 @@ fn print_history(history: &MigrationHistory, format: Format) -> anyhow::Result<(
         );
     }
     for pending in &history.pending {
-        println!(
+        outln!(
             "{:<8} {:<28} {:<32} {:<21} pending",
-            pending.version, pending.name, "-", "-"
+            pending.version,
+            pending.name,
+            "-",
+            "-"
         );
     }
     for problem in history.problems() {
-        println!("problem: {problem}");
+        outln!("problem: {problem}");
     }
     Ok(())
 }
@@ -224,7 +230,7 @@ fn print_status(store: &Store, history: &MigrationHistory, format: Format) -> an
             "pending": history.pending,
             "problems": problems,
         });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        outln!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(());
     }
     let list = |items: Vec<String>| {
@@ -234,13 +240,14 @@ fn print_status(store: &Store, history: &MigrationHistory, format: Format) -> an
             items.join(", ")
         }
     };
-    println!("backend:          {}", store.backend());
-    println!("url:              {}", store.config().redacted_url());
-    println!(
+    outln!("backend:          {}", store.backend());
+    outln!("url:              {}", store.config().redacted_url());
+    outln!(
         "current version:  {} (this build: {})",
-        history.current_version, history.latest_version
+        history.current_version,
+        history.latest_version
     );
-    println!(
+    outln!(
         "applied:          {}",
         list(
             history
@@ -250,13 +257,13 @@ fn print_status(store: &Store, history: &MigrationHistory, format: Format) -> an
                 .collect()
         )
     );
-    println!(
+    outln!(
         "pending:          {}",
         list(history.pending.iter().map(|m| m.label()).collect())
     );
-    println!("problems:         {}", if problems.is_empty() { "none" } else { "" });
+    outln!("problems:         {}", if problems.is_empty() { "none" } else { "" });
     for problem in problems {
-        println!("  - {problem}");
+        outln!("  - {problem}");
     }
     Ok(())
 }

@@ -1,5 +1,18 @@
 //! The clap command tree and its dispatch; one file per command group.
 
+/// `println!` for the commands' output: when standard output is closed early
+/// (`synthlab-db status | head -1`) the process ends quietly with 141 (128 + SIGPIPE, what a
+/// shell reports for a tool the signal ended) instead of panicking; work in flight is rolled
+/// back as after any kill.
+macro_rules! outln {
+    () => {
+        $crate::cli::write_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_line(format_args!($($arg)*))
+    };
+}
+
 mod adopt;
 #[cfg(feature = "sqlite")]
 mod copy;
@@ -10,6 +23,7 @@ mod status;
 #[cfg(feature = "sqlite")]
 mod sync;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -115,9 +129,10 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = Store::connect(&config).await?;
             let data = synthlab_db::fixtures::DataSet::demo()?;
             let report = synthlab_db::fixtures::load(&store, &data).await?;
-            println!(
+            outln!(
                 "demo data: {} rows created, {} already present\n",
-                report.created, report.already_present
+                report.created,
+                report.already_present
             );
             status::print(&store, origin, Format::Text).await?;
         }
@@ -132,4 +147,16 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Doctor { format } => return doctor::run(&config, origin, format).await,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes one line of output (see [`outln!`]); ends the process when standard output is gone.
+pub(crate) fn write_line(line: std::fmt::Arguments<'_>) {
+    let mut out = std::io::stdout().lock();
+    if let Err(err) = out.write_fmt(line).and_then(|()| out.write_all(b"\n")) {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        eprintln!("error: cannot write the output: {err}");
+        std::process::exit(1);
+    }
 }

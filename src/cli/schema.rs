@@ -41,21 +41,21 @@ pub(crate) async fn run(args: SchemaArgs, config: &DatabaseConfig) -> anyhow::Re
                         "equal": diff.is_empty(),
                         "differences": diff.differences,
                     });
-                    println!("{}", serde_json::to_string_pretty(&doc)?);
+                    outln!("{}", serde_json::to_string_pretty(&doc)?);
                 }
                 Format::Text if diff.is_empty() => {
-                    println!(
+                    outln!(
                         "{}: the schema matches the migrations at version {version}",
                         config.redacted_url()
                     );
                 }
                 Format::Text => {
-                    println!(
+                    outln!(
                         "{}: the schema differs from the migrations at version {version}:",
                         config.redacted_url()
                     );
                     for line in &diff.differences {
-                        println!("  - {line}");
+                        outln!("  - {line}");
                     }
                 }
             }

@@ -49,46 +49,46 @@ pub(crate) async fn print(store: &Store, origin: &str, format: Format) -> anyhow
                 "routing": routing,
                 "second_store": second_doc,
             });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            outln!("{}", serde_json::to_string_pretty(&doc)?);
         }
         Format::Text => {
-            println!("backend:         {}", store.backend());
-            println!("url:             {} (from {origin})", store.config().redacted_url());
-            println!(
+            outln!("backend:         {}", store.backend());
+            outln!("url:             {} (from {origin})", store.config().redacted_url());
+            outln!(
                 "schema version:  {} (this build: {})",
                 schema.current_version,
                 synthlab_db::schema::latest_version()
             );
             if schema.pending.is_empty() {
-                println!("pending:         none");
+                outln!("pending:         none");
             } else {
                 let names: Vec<String> = schema
                     .pending
                     .iter()
                     .map(|m| format!("V{}__{}", m.version, m.name))
                     .collect();
-                println!("pending:         {}", names.join(", "));
+                outln!("pending:         {}", names.join(", "));
             }
             if schema.current_version == 0 {
-                println!("\nno schema yet: run `synthlab-db migrate`");
-                println!("\nrouting (DATABASE_URL, SYNTHLAB_ROUTE_*):\n{routing}");
+                outln!("\nno schema yet: run `synthlab-db migrate`");
+                outln!("\nrouting (DATABASE_URL, SYNTHLAB_ROUTE_*):\n{routing}");
                 return Ok(());
             }
             match &second {
                 None => {
-                    println!("\n{:<24} {:>10}", "table", "rows");
+                    outln!("\n{:<24} {:>10}", "table", "rows");
                     for (table, rows) in &counts {
-                        println!("{table:<24} {rows:>10}");
+                        outln!("{table:<24} {rows:>10}");
                     }
                 }
                 Some((row, (other_schema, other_counts))) => {
-                    println!(
+                    outln!(
                         "{} store schema version: {} (this build: {})",
                         row.backend,
                         other_schema.current_version,
                         synthlab_db::schema::latest_version()
                     );
-                    println!(
+                    outln!(
                         "\n{:<24} {:>10} {:>10}",
                         "table",
                         store.backend().as_str(),
@@ -99,11 +99,11 @@ pub(crate) async fn print(store: &Store, origin: &str, format: Format) -> anyhow
                             .iter()
                             .find(|(t, _)| t == table)
                             .map_or_else(|| "-".to_owned(), |(_, n)| n.to_string());
-                        println!("{table:<24} {rows:>10} {other:>10}");
+                        outln!("{table:<24} {rows:>10} {other:>10}");
                     }
                 }
             }
-            println!("\nrouting (DATABASE_URL, SYNTHLAB_ROUTE_*):\n{routing}");
+            outln!("\nrouting (DATABASE_URL, SYNTHLAB_ROUTE_*):\n{routing}");
         }
     }
     Ok(())

@@ -218,13 +218,13 @@ fn print_status(status: &SyncStatus, format: Format) -> anyhow::Result<()> {
         if let Some(map) = value.as_object_mut() {
             map.insert("last_apply_time".to_owned(), serde_json::json!(status.last_apply));
         }
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        outln!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
-    println!("source:      {}", status.source.display());
-    println!("target:      {}", status.target);
+    outln!("source:      {}", status.source.display());
+    outln!("target:      {}", status.target);
     match &status.capture_info {
-        Some(info) => println!(
+        Some(info) => outln!(
             "capture:     {} (capture id {}, installed {}, {} triggers, {} records in the change table)",
             status.capture,
             info.source_id,
@@ -232,18 +232,18 @@ fn print_status(status: &SyncStatus, format: Format) -> anyhow::Result<()> {
             info.triggers.len(),
             info.records
         ),
-        None => println!("capture:     absent"),
+        None => outln!("capture:     absent"),
     }
-    println!("captured:    {}", status.captured);
+    outln!("captured:    {}", status.captured);
     match status.applied {
-        Some(applied) => println!("applied:     {applied}"),
-        None => println!("applied:     - (the target has no sync state: `synthlab-db sync` makes the initial copy)"),
+        Some(applied) => outln!("applied:     {applied}"),
+        None => outln!("applied:     - (the target has no sync state: `synthlab-db sync` makes the initial copy)"),
     }
-    println!("pending:     {}", status.pending);
-    println!("lag:         {:.3} s", status.lag_seconds);
-    println!("last apply:  {}", status.last_apply.as_deref().unwrap_or("-"));
+    outln!("pending:     {}", status.pending);
+    outln!("lag:         {:.3} s", status.lag_seconds);
+    outln!("last apply:  {}", status.last_apply.as_deref().unwrap_or("-"));
     if let Some(problem) = &status.problem {
-        println!("problem:     {problem}");
+        outln!("problem:     {problem}");
     }
     Ok(())
 }
@@ -266,9 +266,9 @@ pub(crate) async fn run(args: SyncArgs, fallback: &DatabaseConfig) -> anyhow::Re
             let source = source_path(&from)?;
             let report = synthlab_db::sync::uninstall(&source, force, Duration::from_secs(30)).await?;
             if report.removed.is_empty() {
-                println!("no capture installed in {}", source.display());
+                outln!("no capture installed in {}", source.display());
             } else {
-                println!(
+                outln!(
                     "removed from {}: {}{}",
                     source.display(),
                     report.removed.join(", "),
@@ -313,7 +313,7 @@ pub(crate) async fn run(args: SyncArgs, fallback: &DatabaseConfig) -> anyhow::Re
                 line.finish_and_clear();
             }
             let counters = follower.counters();
-            println!(
+            outln!(
                 "sync: applied {} (captured {}, pending {}); {} changes in {} batches, {} rows upserted, {} deleted, {} quarantined",
                 counters.applied,
                 counters.captured,
