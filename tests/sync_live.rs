@@ -193,6 +193,15 @@ async fn legacy_writes_during_initial_sync_kill_and_restart_then_drain_and_verif
     assert_eq!(status["pending"], 0, "{status}");
     assert_eq!(status["captured"], status["applied"], "{status}");
     assert_eq!(status["capture"], "installed", "{status}");
+    let info = &status["capture_info"];
+    assert!(
+        info["triggers"][0]["table"].is_string() && info["triggers"][0]["trigger"].is_string(),
+        "{status}"
+    );
+    assert!(
+        info["followers"][0]["follower"].is_string() && info["followers"][0]["applied"].is_i64(),
+        "{status}"
+    );
     eprintln!("writer: {report}");
     target.drop().await;
 }

@@ -214,11 +214,7 @@ async fn stop_signal() {
 
 fn print_status(status: &SyncStatus, format: Format) -> anyhow::Result<()> {
     if format == Format::Json {
-        let mut value = serde_json::to_value(status)?;
-        if let Some(map) = value.as_object_mut() {
-            map.insert("last_apply_time".to_owned(), serde_json::json!(status.last_apply));
-        }
-        outln!("{}", serde_json::to_string_pretty(&value)?);
+        outln!("{}", serde_json::to_string_pretty(status)?);
         return Ok(());
     }
     outln!("source:      {}", status.source.display());

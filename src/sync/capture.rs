@@ -102,9 +102,12 @@ pub struct CaptureInfo {
     pub capture_version: String,
     /// When capture was installed (UTC).
     pub installed_at: String,
-    /// `(table, trigger)` pairs.
+    /// `(table, trigger)` pairs; `{"table", "trigger"}` objects in JSON.
+    #[serde(serialize_with = "as_trigger_objects")]
     pub triggers: Vec<(String, String)>,
-    /// Followers and the position each has applied (pruning keeps what the slowest needs).
+    /// Followers and the position each has applied (pruning keeps what the slowest needs);
+    /// `{"follower", "applied"}` objects in JSON.
+    #[serde(serialize_with = "as_follower_objects")]
     pub followers: Vec<(String, i64)>,
     /// Oldest record still in the change table (0 when empty).
     pub min_seq: i64,
@@ -112,6 +115,38 @@ pub struct CaptureInfo {
     pub max_seq: i64,
     /// Records in the change table.
     pub records: u64,
+}
+
+fn as_trigger_objects<S: serde::Serializer>(pairs: &[(String, String)], serializer: S) -> Result<S::Ok, S::Error> {
+    named_pairs(pairs, ["table", "trigger"], serializer)
+}
+
+fn as_follower_objects<S: serde::Serializer>(pairs: &[(String, i64)], serializer: S) -> Result<S::Ok, S::Error> {
+    named_pairs(pairs, ["follower", "applied"], serializer)
+}
+
+/// Serialises pairs as objects with the two `names`, so that JSON readers need not know the
+/// tuple order.
+fn named_pairs<A: serde::Serialize, B: serde::Serialize, S: serde::Serializer>(
+    pairs: &[(A, B)],
+    names: [&'static str; 2],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::{SerializeMap, SerializeSeq};
+    struct Pair<'p, A, B>(&'p A, &'p B, [&'static str; 2]);
+    impl<A: serde::Serialize, B: serde::Serialize> serde::Serialize for Pair<'_, A, B> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let mut map = serializer.serialize_map(Some(2))?;
+            map.serialize_entry(self.2[0], self.0)?;
+            map.serialize_entry(self.2[1], self.1)?;
+            map.end()
+        }
+    }
+    let mut seq = serializer.serialize_seq(Some(pairs.len()))?;
+    for (a, b) in pairs {
+        seq.serialize_element(&Pair(a, b, names))?;
+    }
+    seq.end()
 }
 
 impl CaptureInfo {

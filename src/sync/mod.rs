@@ -172,7 +172,8 @@ pub struct SyncStatus {
     pub pending: i64,
     /// Age of the oldest pending record, seconds (0 when caught up).
     pub lag_seconds: f64,
-    /// Last batch commit (RFC 3339, UTC).
+    /// Last batch commit (RFC 3339, UTC); `last_apply_time` in JSON.
+    #[serde(rename = "last_apply_time")]
     pub last_apply: Option<String>,
     /// The target's checkpoint.
     pub state: Option<SyncState>,
