@@ -140,6 +140,27 @@ fn output_to_a_closed_pipe_ends_quietly_without_a_panic() {
 }
 
 #[test]
+fn an_unknown_synthlab_variable_is_named_in_a_warning_without_its_value() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = synthlab(
+        dir.path(),
+        &["migrate"],
+        &[("SYNTHLAB_POOL_SZE", "s3cret-value"), ("SYNTHLAB_POOL_MAX_SIZE", "4")],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("unknown environment variable SYNTHLAB_POOL_SZE"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("SYNTHLAB_POOL_MAX_SIZE"),
+        "a known variable is not warned of: {stderr}"
+    );
+    assert!(!stderr.contains("s3cret-value"), "{stderr}");
+}
+
+#[test]
 fn demo_creates_the_default_file_and_loads_fixtures_idempotently() {
     let dir = tempfile::tempdir().expect("dir");
     let out = synthlab(dir.path(), &["demo"], &[]);

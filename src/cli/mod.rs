@@ -103,6 +103,23 @@ pub(crate) fn init_tracing() {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .try_init();
+    warn_of_unknown_variables();
+}
+
+/// A `SYNTHLAB_*` variable nothing reads is most likely a typo of one that is: say so (by
+/// name only — a value may be a secret) rather than ignore it silently.
+fn warn_of_unknown_variables() {
+    for (name, _) in std::env::vars_os() {
+        if let Some(name) = name.to_str()
+            && name.split_once('_').is_some_and(|(project, _)| project == "SYNTHLAB")
+            && synthlab_db::environment::find(name).is_none()
+        {
+            tracing::warn!(
+                variable = name,
+                "unknown environment variable {name}: ignored (see README's variable table or .env.example)"
+            );
+        }
+    }
 }
 
 /// Resolves the database configuration from the flag, the environment and `.env`.
