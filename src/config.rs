@@ -614,9 +614,14 @@ fn parse_postgres(raw: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Dat
     // An `@` after the host, or a fragment, is a password with an unencoded `/`, `?` or `#`
     // far more often than a database name: refuse instead of connecting somewhere unintended.
     let no_userinfo = url.username().is_empty() && url.password().is_none();
-    let at_in_query = url
-        .query_pairs()
-        .any(|(k, v)| k.contains('@') || (v.contains('@') && no_userinfo && k != "password" && k != "user"));
+    let at_in_query = url.query_pairs().any(|(k, v)| {
+        let at_may_belong = match k.as_ref() {
+            "password" | "user" => true,
+            "application_name" | "options" => !no_userinfo,
+            _ => false,
+        };
+        k.contains('@') || (v.contains('@') && !at_may_belong)
+    });
     if url.path().contains('@') || url.fragment().is_some() || at_in_query {
         return Err(config_error(
             raw,
